@@ -1,0 +1,12 @@
+"""AutoLoss-Zero: searching loss functions from scratch, on OpenMMLab 2.x.
+
+``import autoloss_zero`` (or ``custom_imports=dict(imports=['autoloss_zero'])``
+in a config) registers the project's losses, metrics and dataset tools in the
+mmengine registries, where mmseg, mmdet and mmpose configs find them.
+"""
+from .compat import install_torchvision_stub, register_checkpoint_safe_globals
+
+install_torchvision_stub()
+register_checkpoint_safe_globals()
+
+__version__ = '0.1.0'

@@ -1,0 +1,65 @@
+"""Small fixes that make the pinned OpenMMLab stack work on torch 2.13.
+
+* ``torch.load`` defaults to ``weights_only=True`` since torch 2.6, which refuses
+  the mmengine objects that a Runner checkpoint holds (``HistoryBuffer``, numpy
+  scalars in the message hub). :func:`register_checkpoint_safe_globals` allows
+  exactly those classes instead of switching the protection off.
+* mmpose imports ``torchvision.transforms.ToPILImage`` in its visualisation
+  module only; there is no CPU build of torchvision on the registry.
+  :func:`install_torchvision_stub` provides a stand-in module when (and only
+  when) torchvision is not installed.
+"""
+import importlib.machinery
+import importlib.util
+import sys
+import types
+
+
+def register_checkpoint_safe_globals() -> None:
+    """Allow mmengine's checkpoint classes under ``torch.load(weights_only)``."""
+    import numpy as np
+    import torch
+    from mmengine.logging.history_buffer import HistoryBuffer
+
+    if not hasattr(torch.serialization, 'add_safe_globals'):
+        return  # torch < 2.4 loads these without a list.
+    dtype_classes = [type(np.dtype(t)) for t in (
+        np.float16, np.float32, np.float64, np.int8, np.int16, np.int32,
+        np.int64, np.uint8, np.bool_)]
+    # numpy 2 moved numpy.core to numpy._core; pickles name the new path.
+    multiarray = getattr(np, '_core', None) or np.core
+    torch.serialization.add_safe_globals([
+        HistoryBuffer,
+        np.ndarray,
+        np.dtype,
+        multiarray.multiarray._reconstruct,
+        multiarray.multiarray.scalar,
+        *dtype_classes,
+    ])
+
+
+class _ToPILImageUnavailable:
+    """Stand-in for ``torchvision.transforms.ToPILImage`` (not installed)."""
+
+    def __init__(self, *args, **kwargs):
+        raise ImportError(
+            'torchvision is not installed (there is no CPU build of it for '
+            'this stack); ToPILImage is unavailable. Install torchvision to '
+            'use mmpose visualisation that needs it.')
+
+
+def install_torchvision_stub() -> None:
+    """Register a minimal ``torchvision`` module if the real one is absent."""
+    if 'torchvision' in sys.modules or importlib.util.find_spec(
+            'torchvision') is not None:
+        return
+    torchvision = types.ModuleType('torchvision')
+    torchvision.__spec__ = importlib.machinery.ModuleSpec('torchvision', None)
+    torchvision.__version__ = '0.0.0'
+    transforms = types.ModuleType('torchvision.transforms')
+    transforms.__spec__ = importlib.machinery.ModuleSpec(
+        'torchvision.transforms', None)
+    transforms.ToPILImage = _ToPILImageUnavailable
+    torchvision.transforms = transforms
+    sys.modules['torchvision'] = torchvision
+    sys.modules['torchvision.transforms'] = transforms

@@ -1,0 +1,33 @@
+"""autoloss-zero: AutoLoss-Zero loss-function search on OpenMMLab 2.x."""
+from setuptools import find_packages, setup
+
+setup(
+    name='autoloss_zero',
+    version='0.1.0',
+    description='AutoLoss-Zero: searching loss functions from scratch for '
+    'dense prediction, on OpenMMLab 2.x',
+    long_description=open('README.md', encoding='utf-8').read(),
+    long_description_content_type='text/markdown',
+    license='Apache-2.0',
+    python_requires='>=3.10',
+    packages=find_packages(include=['autoloss_zero', 'autoloss_zero.*']),
+    install_requires=[
+        'torch>=2.0',
+        'mmengine>=0.10,<1.0',
+        'mmcv>=2.0.0rc4,<2.2.0',
+        'mmsegmentation>=1.2,<1.3',
+        'mmdet>=3.3,<3.4',
+        'ftfy',
+        'regex',
+        'numpy',
+        'sympy',
+        'cma',
+        'matplotlib',
+    ],
+    extras_require={
+        'pose': ['mmpose>=1.3,<1.4', 'xtcocotools', 'json-tricks', 'munkres',
+                 'chumpy'],
+        'ray': ['ray>=2.9'],
+        'dev': ['pytest', 'pytest-timeout', 'hypothesis'],
+    },
+)

@@ -1,0 +1,126 @@
+"""The canvas: what a searched loss sees of one head call.
+
+Every searched-loss module turns its head's arguments into a :class:`Canvas`
+(the raw prediction on the branch's canvas shape plus targets, weights and
+normaliser) and evaluates its tree on it with :func:`loss_on_canvas`. The
+rejection protocol optimises ``canvas.logits`` of captured canvases through the
+very same function, so training and screening can never disagree.
+
+Note:
+    Shape symbols: N samples (images, anchors, RoIs or keypoint sets), C
+    channels (classes, box coordinates, keypoints), H, W spatial size (1 for
+    per-anchor and per-RoI branches).
+"""
+from dataclasses import dataclass, field, replace
+from typing import Dict, Optional, Union
+
+import torch
+from torch import Tensor
+
+from ..graph import OPS, Tree, evaluate, reduce_loss
+
+Leaves = Dict[str, Tensor]
+
+
+@dataclass
+class Canvas:
+    """One head call in canvas form.
+
+    Attributes:
+        logits: (N, C, H, W) raw prediction, before the branch's activation.
+        targets: constant leaves in canvas-broadcastable shapes, ``y`` at
+            least.
+        weight: elementwise weights broadcastable to (N, C, H, W), or None.
+            Elements of weight 0 are excluded from the value and gradient.
+        valid: (N, H, W) bool mask of counted elements, or None (all).
+        avg_factor: the normaliser, or None for the number of valid elements.
+    """
+
+    logits: Tensor
+    targets: Leaves
+    weight: Optional[Tensor] = None
+    valid: Optional[Tensor] = None
+    avg_factor: Optional[Union[float, Tensor]] = None
+    meta: dict = field(default_factory=dict)
+
+    def detached(self) -> 'Canvas':
+        """A copy without autograd history (safe to keep and re-optimise)."""
+
+        def det(t):
+            return t.detach().clone() if isinstance(t, Tensor) else t
+
+        return replace(
+            self,
+            logits=det(self.logits),
+            targets={k: det(v) for k, v in self.targets.items()},
+            weight=det(self.weight),
+            valid=det(self.valid),
+            avg_factor=det(self.avg_factor),
+            meta={k: det(v) for k, v in self.meta.items()})
+
+
+def upcast(tensor: Tensor) -> Tensor:
+    """Half-precision tensors to float32 (like mmdet's fp16 upcast)."""
+    if tensor.dtype in (torch.float16, torch.bfloat16):
+        return tensor.float()
+    return tensor
+
+
+def _couples_elements(tree: Tree) -> bool:
+    """Whether an op of ``tree`` mixes elements (mean_c, mean_hw, pooling)."""
+    return any(arity and (OPS[name].needs_canvas or OPS[name].needs_spatial)
+               for name, arity in zip(tree.nodes, tree.arities))
+
+
+def counted_mask(canvas: Canvas) -> Optional[Tensor]:
+    """Bool mask of counted elements, broadcastable to (N, C, H, W).
+
+    True where the weight is > 0 and the element is valid; None when the
+    canvas has neither weights nor a valid mask (everything counts).
+    """
+    keep = None if canvas.weight is None else canvas.weight > 0
+    if canvas.valid is not None:
+        valid = canvas.valid[:, None].bool()
+        keep = valid if keep is None else keep & valid
+    return keep
+
+
+def elementwise_on_canvas(tree: Tree, canvas: Canvas,
+                          leaves: Leaves) -> Tensor:
+    """Evaluate ``tree`` and apply the canvas weights: (N, C, H, W).
+
+    Elements of weight 0 are set to 0 with ``torch.where``. For element-wise
+    trees the prediction leaves are also cut from autograd at excluded
+    elements (weight 0 or invalid): a tree whose value overflows there (e.g.
+    ``square(square(inv(y)))`` at the zero targets of RPN negatives) would
+    otherwise send ``0 * inf = NaN`` back into the logits. Trees with ops that
+    mix elements (mean_c, mean_hw, pooling) keep the exact gradient, since
+    excluded elements can influence counted ones through them.
+
+    Args:
+        tree: the loss tree.
+        canvas: the head call; its ``targets`` give the constant leaves.
+        leaves: prediction leaves (e.g. ``yhat`` (N, C, H, W)).
+
+    Returns:
+        Tensor: the weighted element-wise value, (N, C, H, W).
+    """
+    keep = counted_mask(canvas)
+    if keep is not None and not _couples_elements(tree):
+        leaves = {
+            name: torch.where(keep, value, value.detach())
+            if value.requires_grad else value
+            for name, value in leaves.items()
+        }
+    value = evaluate(tree, {**canvas.targets, **leaves})
+    if canvas.weight is not None:
+        weight = canvas.weight.to(value.dtype)
+        # where, not multiply: 0 * inf would be NaN at excluded elements.
+        value = torch.where(weight > 0, value * weight, value.new_zeros(()))
+    return value
+
+
+def loss_on_canvas(tree: Tree, canvas: Canvas, leaves: Leaves) -> Tensor:
+    """Scalar loss of ``tree`` on ``canvas``: sum over C, mean over valid."""
+    value = elementwise_on_canvas(tree, canvas, leaves)
+    return reduce_loss(value, valid=canvas.valid, avg_factor=canvas.avg_factor)

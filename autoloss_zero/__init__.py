@@ -10,3 +10,5 @@ install_torchvision_stub()
 register_checkpoint_safe_globals()
 
 __version__ = '0.1.0'
+
+from . import losses, metrics  # noqa: E402,F401  (register in mmengine)

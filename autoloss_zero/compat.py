@@ -11,8 +11,24 @@
 """
 import importlib.machinery
 import importlib.util
+import pickle
 import sys
 import types
+
+
+def _history_buffer_getattr(obj, name: str):
+    """``getattr`` restricted to the statistics methods of HistoryBuffer.
+
+    A HistoryBuffer pickles its ``statistics_methods`` as
+    ``getattr(HistoryBuffer, 'min')`` etc.; allowing the real ``getattr``
+    would let a checkpoint reach any attribute, so only these resolve.
+    """
+    from mmengine.logging.history_buffer import HistoryBuffer
+    if obj is HistoryBuffer and name in HistoryBuffer._statistics_methods:
+        return getattr(obj, name)
+    raise pickle.UnpicklingError(
+        f'checkpoint asks for getattr({obj!r}, {name!r}); only the '
+        f'statistics methods of HistoryBuffer are allowed')
 
 
 def register_checkpoint_safe_globals() -> None:
@@ -35,6 +51,7 @@ def register_checkpoint_safe_globals() -> None:
         multiarray.multiarray._reconstruct,
         multiarray.multiarray.scalar,
         *dtype_classes,
+        (_history_buffer_getattr, 'builtins.getattr'),
     ])
 
 

@@ -1,0 +1,30 @@
+# Faster R-CNN R-18 FPN (tiny) on the generated COCO data: detection proxy.
+_base_ = [
+    '../_base_/models/faster_rcnn_r18_fpn_tiny.py',
+    '../_base_/datasets/demo_coco_instance.py',
+    'mmdet::_base_/default_runtime.py', '../_base_/schedules/proxy_cpu.py'
+]
+custom_imports = dict(imports=['autoloss_zero'], allow_failed_imports=False)
+default_hooks = dict(
+    logger=dict(interval=50, log_metric_by_epoch=False),
+    checkpoint=dict(by_epoch=False, interval=200))
+randomness = dict(seed=0)
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations', with_bbox=True),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PackDetInputs')
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations', with_bbox=True),
+    dict(type='PackDetInputs',
+         meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
+                    'scale_factor'))
+]
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
+val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+test_dataloader = val_dataloader
+val_evaluator = dict(metric='bbox')
+test_evaluator = val_evaluator
+optim_wrapper = dict(optimizer=dict(lr=0.01))

@@ -1,0 +1,12 @@
+# PSPNet R-18 (tiny) on the generated VOC data.
+_base_ = [
+    '../_base_/models/pspnet_r18_tiny.py', '../_base_/datasets/demo_voc.py',
+    'mmseg::_base_/default_runtime.py', '../_base_/schedules/proxy_cpu.py',
+    '../_base_/schedules/proxy_seg_hooks.py'
+]
+custom_imports = dict(imports=['autoloss_zero'], allow_failed_imports=False)
+data_preprocessor = dict(size={{_base_.crop_size}})
+model = dict(
+    data_preprocessor=data_preprocessor,
+    decode_head=dict(num_classes=6),
+    auxiliary_head=dict(num_classes=6))

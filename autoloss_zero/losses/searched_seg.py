@@ -93,12 +93,9 @@ class SearchedSegLoss(SearchedLoss):
     def rejection_score(self, canvas, logits, metric='mIoU'):
         """The target segmentation metric of ``logits`` on the canvas."""
         from ..metrics import get_seg_metric
-        if logits.shape[1] == 1:
-            pred = (logits[:, 0] > 0).long()
-        else:
-            pred = logits.argmax(dim=1)
-        label = canvas.meta['label']
-        num_classes = max(2, logits.shape[1])
+
+        # (N, C, H, W) scores, or (N, 1, H, W) binary logits thresholded at 0.
         return get_seg_metric(metric or 'mIoU')(
-            pred, label, num_classes=num_classes,
+            logits, canvas.meta['label'],
+            num_classes=max(2, logits.shape[1]),
             ignore_index=canvas.meta['ignore_index'])

@@ -1,0 +1,88 @@
+"""Aging evolution over multi-branch loss individuals (ask/tell)."""
+import math
+from collections import deque
+from typing import Dict, Optional, Tuple
+
+import numpy as np
+
+from ..graph import SearchSpace, crossover, mutate, random_tree
+from .individual import Individual
+from .settings import Evolution
+
+
+class AgingEvolution:
+    """Regularised (aging) evolution of Real et al. 2019, as in AutoLoss-Zero.
+
+    The first ``population`` evaluated individuals are random; afterwards each
+    proposal mutates the best of a tournament of ``tournament`` x population
+    members (at least 2) drawn from the newest ``window`` evaluated ones.
+
+    Args:
+        spaces: {branch: SearchSpace}; the order fixes the individual's.
+        evolution: population, tournament, window and mutation settings.
+        mode: ``'max'`` or ``'min'`` for the score.
+        seed: seed of the one ``numpy.random.Generator`` used throughout.
+    """
+
+    def __init__(self, spaces: Dict[str, SearchSpace], evolution: Evolution,
+                 mode: str = 'max', seed: int = 0):
+        self.spaces = dict(spaces)
+        self.evolution = evolution
+        self.mode = mode
+        self.rng = np.random.default_rng(seed)
+        #: (candidate id, individual key json, score), newest last.
+        self.population: deque = deque(maxlen=evolution.window)
+
+    def random_individual(self) -> Individual:
+        """A fresh random tree per branch."""
+        return Individual({b: random_tree(s, self.rng)
+                           for b, s in self.spaces.items()})
+
+    def _tournament(self) -> Tuple[int, Individual]:
+        size = max(2, math.ceil(self.evolution.tournament *
+                                len(self.population)))
+        size = min(size, len(self.population))
+        picks = self.rng.choice(len(self.population), size, replace=False)
+        sign = 1 if self.mode == 'max' else -1
+        best = max((self.population[i] for i in picks),
+                   key=lambda m: sign * m[2])
+        return best[0], Individual.from_json(best[1])
+
+    def propose(self) -> Tuple[Optional[int], Individual]:
+        """Next candidate (unscreened) and its parent id (None if random)."""
+        if len(self.population) < self.evolution.population:
+            return None, self.random_individual()
+        parent_id, parent = self._tournament()
+        evo = self.evolution
+        branches = list(self.spaces) if evo.mutate == 'all' else [
+            list(self.spaces)[self.rng.integers(len(self.spaces))]
+        ]
+        child = parent
+        for branch in branches:
+            space = self.spaces[branch]
+            if evo.p_crossover and self.rng.random() < evo.p_crossover:
+                _, other = self._tournament()
+                tree, _ = crossover(parent[branch], other[branch], space,
+                                    self.rng)
+            else:
+                tree = mutate(parent[branch], space, self.rng,
+                              p_copy=evo.p_copy, p_reinit=evo.p_reinit)
+            child = child.replace(branch, tree)
+        return parent_id, child
+
+    def tell(self, candidate_id: int, individual: Individual,
+             score: float) -> None:
+        """Add an evaluated individual (the oldest ages out of the window)."""
+        self.population.append((candidate_id, individual.to_json(),
+                                float(score)))
+
+    def get_state(self) -> dict:
+        """JSON-serialisable state: RNG and the population window."""
+        return dict(rng=self.rng.bit_generator.state,
+                    population=[list(m) for m in self.population])
+
+    def set_state(self, state: dict) -> None:
+        """Restore :meth:`get_state`'s output."""
+        self.rng.bit_generator.state = state['rng']
+        self.population.clear()
+        self.population.extend(tuple(m) for m in state['population'])

@@ -1,0 +1,50 @@
+"""Search loss functions with AutoLoss-Zero.
+
+    python tools/search.py configs/demo/voc_miou.py
+    python tools/search.py configs/voc_miou.py --work-dir work_dirs/x --resume
+"""
+import argparse
+import os.path as osp
+import sys
+
+from mmengine.config import Config, DictAction
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+import autoloss_zero  # noqa: E402,F401
+from autoloss_zero.datasets.check import check_data_roots  # noqa: E402
+from autoloss_zero.search import LossSearch  # noqa: E402
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('config', help='search config file')
+    parser.add_argument('--work-dir', help='output folder (default: '
+                        'work_dirs/<config name>)')
+    parser.add_argument('--resume', action='store_true',
+                        help='continue the search archived in the work dir')
+    parser.add_argument('--evaluations', type=int,
+                        help='override search.budget.evaluations')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='override config entries, e.g. search.seed=1')
+    return parser.parse_args()
+
+
+def main():
+    args = parse_args()
+    if not osp.isfile(args.config):
+        raise FileNotFoundError(f'config file {args.config!r} not found')
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    if args.evaluations is not None:
+        cfg.search.setdefault('budget', {})['evaluations'] = args.evaluations
+    work_dir = args.work_dir or cfg.get('work_dir') or osp.join(
+        'work_dirs', osp.splitext(osp.basename(args.config))[0])
+    check_data_roots(cfg)
+    summary = LossSearch(cfg, work_dir, resume=args.resume).run()
+    print(summary['text'])
+
+
+if __name__ == '__main__':
+    main()

@@ -90,3 +90,15 @@ def test_checkpoint_getattr_is_restricted():
     with pytest.raises(pickle.UnpicklingError, match='system'):
         import os
         _history_buffer_getattr(os, 'system')
+
+
+def test_fresh_process_resolves_the_statistics_methods():
+    """Before any HistoryBuffer exists its method registry is empty; the
+    built-in statistics must resolve anyway (a fresh tools/test.py)."""
+    import subprocess
+    import sys
+    code = ('from autoloss_zero.compat import _history_buffer_getattr;'
+            'from mmengine.logging.history_buffer import HistoryBuffer as H;'
+            'assert not H._statistics_methods;'
+            'assert _history_buffer_getattr(H, "min") is H.min')
+    subprocess.run([sys.executable, '-c', code], check=True)

@@ -1,12 +1,24 @@
-"""Shared fixtures: tiny generated data sets and config helpers."""
+"""Shared fixtures: tiny generated data sets and config helpers.
+
+The suite runs torch on one intra-op thread (subprocesses too, through
+OMP_NUM_THREADS): its tensors are tiny, and on a shared 2-core machine
+spinning OpenMP barriers cost up to 10x.
+"""
 import copy
+import os
 from pathlib import Path
 
-import pytest
-from mmengine.config import Config
+os.environ.setdefault('OMP_NUM_THREADS', '1')
 
-import autoloss_zero  # noqa: F401  (registers modules, torch/mmpose shims)
-from autoloss_zero.datasets import demo_data_root, generate_demo_data
+import pytest  # noqa: E402
+import torch  # noqa: E402
+from mmengine.config import Config  # noqa: E402
+
+import autoloss_zero  # noqa: F401,E402  (registers modules, shims)
+from autoloss_zero.datasets import (demo_data_root,  # noqa: E402
+                                    generate_demo_data)
+
+torch.set_num_threads(1)
 
 REPO = Path(__file__).resolve().parents[1]
 TINY = {

@@ -159,10 +159,12 @@ def test_deeplab_ce_tree_matches_mmseg_loss_and_gradients(tiny_data):
         torch.testing.assert_close(losses[key], ref_losses[key], rtol=1e-5,
                                    atol=1e-6)
     assert sorted(grads) == sorted(ref_grads) and len(grads) > 50
+    # float32 round-off is relative to the whole gradient's scale: tensors
+    # whose gradients nearly cancel (BN weights, ~1e-6) differ by ~1e-10.
+    scale = max(float(g.abs().max()) for g in ref_grads.values())
     for name, grad in grads.items():
-        scale = float(ref_grads[name].abs().max()) + 1e-8
         torch.testing.assert_close(grad, ref_grads[name], rtol=1e-3,
-                                   atol=1e-4 * scale, msg=name)
+                                   atol=1e-6 * scale, msg=name)
 
 
 @pytest.mark.parametrize('model', ['faster', 'mask'])

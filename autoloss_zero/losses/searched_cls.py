@@ -67,106 +67,45 @@ def _check_scores(cls_score: Tensor, labels: Tensor) -> None:
                          f'{tuple(labels.shape)}')
 
 
-@MODELS.register_module()
-class SearchedSoftmaxClsLoss(SearchedLoss):
-    """Searched loss for softmax classification (mmdet RoI bbox head).
+class _SearchedClsLoss(SearchedLoss):
+    """Shared by the mmdet classification losses: one row per anchor/RoI.
 
     Called as ``loss_cls(cls_score, labels, label_weights, avg_factor=...,
-    reduction_override=None)`` with ``cls_score`` (R, C+1) logits and labels
-    in [0, C] (C = background). ``yhat`` = softmax, ``y`` = one-hot label, on
-    an (R, C+1, 1, 1) canvas; ``neg(mul(y,log(yhat)))`` equals mmdet's
-    ``CrossEntropyLoss``.
-
-    Args:
-        tree: canonical tree string.
-        use_sigmoid: must be False (the head reads this key).
-        loss_weight, loss_name, branch: see :class:`SearchedLoss`.
+    reduction_override=None)`` with (M, C) logits and (M,) labels on an
+    (M, C, 1, 1) canvas. Subclasses fix the activation, the ``use_sigmoid``
+    value the heads read, and the one-hot layout of ``y``.
     """
 
-    activation = 'softmax'
     spatial = False
+    use_sigmoid: bool
 
-    def __init__(self, tree: str, use_sigmoid: bool = False,
+    def __init__(self, tree: str, use_sigmoid: Optional[bool] = None,
                  loss_weight: float = 1.0, loss_name: str = 'loss_cls',
                  branch: Optional[str] = None):
-        if use_sigmoid:
-            raise ValueError('SearchedSoftmaxClsLoss needs use_sigmoid=False; '
-                             'use SearchedSigmoidClsLoss for sigmoid heads')
+        if use_sigmoid is not None and use_sigmoid != self.use_sigmoid:
+            other = ('SearchedSoftmaxClsLoss' if use_sigmoid is False else
+                     'SearchedSigmoidClsLoss')
+            raise ValueError(
+                f'{type(self).__name__} needs use_sigmoid='
+                f'{self.use_sigmoid}, got {use_sigmoid}; use {other} for '
+                f'{"softmax" if use_sigmoid is False else "sigmoid"} heads')
         super().__init__(tree, loss_weight, loss_name, branch)
-        self.use_sigmoid = False
+
+    def one_hot(self, labels: Tensor, channels: int) -> Tensor:
+        """(M, C) targets of (M,) labels."""
+        raise NotImplementedError
 
     def to_canvas(self, cls_score: Tensor, labels: Tensor,
                   weight: Optional[Tensor] = None,
                   avg_factor: Optional[float] = None) -> Canvas:
-        """Canvas of (R, C+1) logits and (R,) labels."""
+        """Canvas of (M, C) logits and (M,) labels with (M,) weights."""
         _check_scores(cls_score, labels)
         rows, channels = cls_score.shape
         logits = upcast(cls_score)[:, :, None, None]
-        y = F.one_hot(labels.long(), channels).to(logits.dtype)
+        y = self.one_hot(labels.long(), channels).to(logits.dtype)
         return Canvas(
             logits=logits,
             targets={'y': y[:, :, None, None]},
-            weight=_row_weight(weight, rows, logits),
-            avg_factor=avg_factor,
-            meta={'labels': labels, 'weight': weight})
-
-    def forward(self, cls_score: Tensor, labels: Tensor,
-                weight: Optional[Tensor] = None,
-                avg_factor: Optional[float] = None,
-                reduction_override: Optional[str] = None,
-                **kwargs) -> Tensor:
-        """Loss of (R, C+1) logits against (R,) labels with (R,) weights."""
-        canvas = self.to_canvas(cls_score, labels, weight, avg_factor)
-        return reduce_per_row(self, canvas, reduction_override)
-
-    def rejection_score(self, canvas, logits, metric=None):
-        """Accuracy on rows of non-zero weight."""
-        from ..metrics import classification_accuracy
-        return classification_accuracy(logits[:, :, 0, 0],
-                                       canvas.meta['labels'],
-                                       canvas.meta['weight'])
-
-
-@MODELS.register_module()
-class SearchedSigmoidClsLoss(SearchedLoss):
-    """Searched loss for sigmoid classification (mmdet RPN head).
-
-    Called as ``loss_cls(cls_score, labels, label_weights, avg_factor=...)``
-    with ``cls_score`` (M, C) logits and labels in [0, C], where C means
-    background (RPN: C = 1, label 0 = foreground). ``yhat`` = sigmoid,
-    ``y`` = one-hot label without the background column, on an (M, C, 1, 1)
-    canvas. Binary CE is the tree
-    ``neg(add(mul(y,log(yhat)),mul(add(1,neg(y)),log(add(1,neg(yhat))))))``.
-
-    Args:
-        tree: canonical tree string.
-        use_sigmoid: must be True (the RPN head reads this key).
-        loss_weight, loss_name, branch: see :class:`SearchedLoss`.
-    """
-
-    activation = 'sigmoid'
-    spatial = False
-
-    def __init__(self, tree: str, use_sigmoid: bool = True,
-                 loss_weight: float = 1.0, loss_name: str = 'loss_cls',
-                 branch: Optional[str] = None):
-        if not use_sigmoid:
-            raise ValueError('SearchedSigmoidClsLoss needs use_sigmoid=True; '
-                             'use SearchedSoftmaxClsLoss for softmax heads')
-        super().__init__(tree, loss_weight, loss_name, branch)
-        self.use_sigmoid = True
-
-    def to_canvas(self, cls_score: Tensor, labels: Tensor,
-                  weight: Optional[Tensor] = None,
-                  avg_factor: Optional[float] = None) -> Canvas:
-        """Canvas of (M, C) logits and (M,) labels (C = background)."""
-        _check_scores(cls_score, labels)
-        rows, channels = cls_score.shape
-        logits = upcast(cls_score)[:, :, None, None]
-        y = F.one_hot(labels.long(), channels + 1)[:, :channels]
-        return Canvas(
-            logits=logits,
-            targets={'y': y.to(logits.dtype)[:, :, None, None]},
             weight=_row_weight(weight, rows, logits),
             avg_factor=avg_factor,
             meta={'labels': labels, 'weight': weight})
@@ -181,8 +120,52 @@ class SearchedSigmoidClsLoss(SearchedLoss):
         return reduce_per_row(self, canvas, reduction_override)
 
     def rejection_score(self, canvas, logits, metric=None):
-        """Accuracy on rows of non-zero weight (score > 0 = foreground)."""
+        """Accuracy on rows of non-zero weight."""
         from ..metrics import classification_accuracy
         return classification_accuracy(logits[:, :, 0, 0],
                                        canvas.meta['labels'],
                                        canvas.meta['weight'])
+
+
+@MODELS.register_module()
+class SearchedSoftmaxClsLoss(_SearchedClsLoss):
+    """Searched loss for softmax classification (mmdet RoI bbox head).
+
+    ``cls_score`` (R, C+1) logits, labels in [0, C] (C = background).
+    ``yhat`` = softmax, ``y`` = one-hot label; ``neg(mul(y,log(yhat)))``
+    equals mmdet's ``CrossEntropyLoss``.
+
+    Args:
+        tree: canonical tree string.
+        use_sigmoid: False or None (the head reads this key).
+        loss_weight, loss_name, branch: see :class:`SearchedLoss`.
+    """
+
+    activation = 'softmax'
+    use_sigmoid = False
+
+    def one_hot(self, labels, channels):
+        return F.one_hot(labels, channels)
+
+
+@MODELS.register_module()
+class SearchedSigmoidClsLoss(_SearchedClsLoss):
+    """Searched loss for sigmoid classification (mmdet RPN head).
+
+    ``cls_score`` (M, C) logits, labels in [0, C] where C means background
+    (RPN: C = 1, label 0 = foreground). ``yhat`` = sigmoid, ``y`` = one-hot
+    label without the background column; the rejection metric counts a
+    score > 0 as foreground. Binary CE is the tree
+    ``neg(add(mul(y,log(yhat)),mul(add(1,neg(y)),log(add(1,neg(yhat))))))``.
+
+    Args:
+        tree: canonical tree string.
+        use_sigmoid: True or None (the RPN head reads this key).
+        loss_weight, loss_name, branch: see :class:`SearchedLoss`.
+    """
+
+    activation = 'sigmoid'
+    use_sigmoid = True
+
+    def one_hot(self, labels, channels):
+        return F.one_hot(labels, channels + 1)[:, :channels]

@@ -7,7 +7,7 @@ PIP    := $(PY) -m pip install -c requirements/constraints.txt
 STAMP  := $(VENV)/.installed
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 
-.PHONY: install demo demo-data test clean-venv
+.PHONY: install demo test clean-venv
 
 install: $(STAMP)
 
@@ -27,6 +27,10 @@ $(STAMP): setup.py requirements/constraints.txt Makefile
 	$(PIP) --no-deps -e .
 	$(PY) -c "import autoloss_zero, mmseg.models, mmdet.models, mmpose.models"
 	touch $(STAMP)
+
+demo: install
+	$(PY) tools/make_demo_data.py --kind voc
+	$(PY) tools/search.py configs/demo/voc_miou.py --resume
 
 test: install
 	$(PY) -m pytest tests

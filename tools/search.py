@@ -11,7 +11,6 @@ from mmengine.config import Config, DictAction
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 import autoloss_zero  # noqa: E402,F401
-from autoloss_zero.datasets.check import check_data_roots  # noqa: E402
 from autoloss_zero.search import LossSearch  # noqa: E402
 
 
@@ -41,7 +40,6 @@ def main():
         cfg.search.setdefault('budget', {})['evaluations'] = args.evaluations
     work_dir = args.work_dir or cfg.get('work_dir') or osp.join(
         'work_dirs', osp.splitext(osp.basename(args.config))[0])
-    check_data_roots(cfg)
     summary = LossSearch(cfg, work_dir, resume=args.resume).run()
     print(summary['text'])
 

@@ -24,13 +24,27 @@ def _hint(root: str) -> str:
     return 'check data_root in the config'
 
 
+def _data_roots(dataset, where):
+    """(config location, data_root) of a dataset config and its children
+    (``ConcatDataset``/``RepeatDataset`` wrappers)."""
+    if not isinstance(dataset, dict):
+        return
+    if dataset.get('data_root'):
+        yield f'{where}.data_root', dataset['data_root']
+    yield from _data_roots(dataset.get('dataset'), f'{where}.dataset')
+    for i, child in enumerate(dataset.get('datasets') or []):
+        yield from _data_roots(child, f'{where}.datasets[{i}]')
+
+
 def check_data_roots(cfg) -> None:
-    """Raise FileNotFoundError naming every missing dataloader data root."""
+    """Raise FileNotFoundError naming the first missing data root of the
+    train and val dataloaders, with how to get or generate the data."""
     for name in ('train_dataloader', 'val_dataloader'):
         loader = cfg.get(name)
-        dataset = loader.get('dataset') if loader else None
-        root = dataset.get('data_root') if dataset else None
-        if root and not osp.isdir(root):
-            raise FileNotFoundError(
-                f'{name}.dataset.data_root {root!r} does not exist: '
-                f'{_hint(root)}')
+        if not loader:
+            continue
+        for where, root in _data_roots(loader.get('dataset'),
+                                       f'{name}.dataset'):
+            if not osp.isdir(root):
+                raise FileNotFoundError(
+                    f'{where} {root!r} does not exist: {_hint(root)}')

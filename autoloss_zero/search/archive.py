@@ -8,7 +8,7 @@ import json
 import sqlite3
 import time
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional
+from typing import Callable, Dict, Iterable, List, Optional, Union
 
 STATUSES = ('rejected', 'equivalent', 'trained', 'diverged', 'failed',
             'running', 'baseline')
@@ -80,12 +80,17 @@ class Archive:
                     'INSERT OR REPLACE INTO state VALUES (?, ?)',
                     (name, json.dumps(value)))
 
-    def add(self, rows: Iterable[Dict], state: Optional[Dict] = None
+    def add(self, rows: Iterable[Dict],
+            state: Union[Dict, Callable[[List[int]], Dict], None] = None
             ) -> List[int]:
-        """Insert candidate rows and save ``state``, atomically."""
+        """Insert candidate rows and save ``state``, atomically.
+
+        ``state`` may be a function of the new row ids (called inside the
+        transaction), for state that must name them.
+        """
         with self._transaction():
             ids = [self._insert(r) for r in rows]
-            self._save_state(state)
+            self._save_state(state(ids) if callable(state) else state)
         return ids
 
     def update(self, cand_id: int, fields: Dict,

@@ -7,6 +7,7 @@ from typing import Dict, List, Optional
 from mmengine.config import Config
 from mmengine.logging import MMLogger
 
+from ..datasets.check import check_data_roots
 from ..registry import EXECUTORS
 from .archive import Archive
 from .individual import Individual
@@ -28,6 +29,7 @@ class LossSearch:
     def __init__(self, cfg: Config, work_dir, resume: bool = False):
         self.cfg = cfg
         self.settings = SearchSettings.from_config(cfg)
+        check_data_roots(cfg)
         self.work_dir = Path(work_dir)
         self.work_dir.mkdir(parents=True, exist_ok=True)
         self.logger = MMLogger.get_instance(
@@ -38,6 +40,8 @@ class LossSearch:
             raise FileExistsError(
                 f'{self.work_dir} already holds a search; pass --resume to '
                 f'continue it or choose another --work-dir')
+        # The tools (analyze, tune, show) read the search's own config.
+        cfg.dump(str(self.work_dir / 'search_config.py'))
         self.spaces = {b.name: b.search_space(self.settings.space)
                        for b in self.settings.branches}
         self.searcher = AgingEvolution(self.spaces, self.settings.evolution,
@@ -117,9 +121,12 @@ class LossSearch:
             row.update(status='equivalent', score=twin['score'],
                        metrics=twin['metrics'], equivalent_to=twin['id'],
                        finished=time.time())
-            ids = self.archive.add(rejected + [row])
-            self.searcher.tell(ids[-1], child, twin['score'])
-            self.archive.update(ids[-1], {}, self._state())
+
+            def told(ids):
+                self.searcher.tell(ids[-1], child, twin['score'])
+                return self._state()
+
+            ids = self.archive.add(rejected + [row], told)
             self._log(ids[-1], 'equivalent', twin['score'], child, 0.0)
             return
         row['status'] = 'running'

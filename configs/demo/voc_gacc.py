@@ -1,0 +1,5 @@
+# AutoLoss-Zero search for gAcc on the generated VOC data (2-core CPU demo).
+_base_ = './voc_miou.py'
+val_evaluator = dict(seg_metrics=['gAcc'])
+test_evaluator = val_evaluator
+search = dict(target=dict(metric='gAcc'))

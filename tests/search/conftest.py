@@ -1,0 +1,27 @@
+"""Fixtures: tiny segmentation search configs on the generated data."""
+import pytest
+from mmengine.config import Config
+
+from ..conftest import REPO, point_data_root
+
+TINY_SEARCH = {
+    'search.proxy.max_iters': 2,
+    'search.evolution.population': 2,
+    'search.budget.evaluations': 3,
+    'search.rejection.samples': 2,
+    'search.rejection.steps': 30,
+    'train_dataloader.batch_size': 2,
+}
+
+
+def tiny_search_config(name, data_root, **overrides) -> Config:
+    """``configs/<name>`` with a tiny budget, pointed at ``data_root``."""
+    cfg = Config.fromfile(str(REPO / 'configs' / name))
+    cfg = point_data_root(cfg, data_root)
+    cfg.merge_from_dict({**TINY_SEARCH, **overrides})
+    return cfg
+
+
+@pytest.fixture
+def seg_search_cfg(tiny_data):
+    return tiny_search_config('demo/voc_miou.py', tiny_data['voc'])

@@ -1,0 +1,84 @@
+"""Loss rejection and the gradient-equivalence fingerprint, on tensors
+captured from the randomly initialised tiny DeepLabV3+."""
+import pytest
+
+from autoloss_zero.search import (Individual, LossRejection, ProxyTrainer,
+                                  SearchSettings)
+from autoloss_zero.search.settings import Rejection
+
+from .conftest import tiny_search_config
+
+CE = 'neg(mul(y,log(yhat)))'
+
+
+@pytest.fixture(scope='module')
+def captured(tiny_data, tmp_path_factory):
+    cfg = tiny_search_config('demo/voc_miou.py', tiny_data['voc'])
+    trainer = ProxyTrainer(cfg, SearchSettings.from_config(cfg),
+                           tmp_path_factory.mktemp('proxy'))
+    return trainer.capture(2)
+
+
+@pytest.fixture(scope='module')
+def rejection(captured):
+    return LossRejection(captured, Rejection(samples=2, steps=100),
+                         metric='mIoU')
+
+
+def screen(rejection, tree):
+    return rejection.screen(Individual({'seg': tree}))
+
+
+def test_capture_holds_decode_and_auxiliary_calls(captured):
+    calls = captured['seg']
+    assert len(calls) == 2  # decode head and auxiliary head
+    for module, canvas in calls:
+        assert canvas.logits.shape[:2] == (2, 6)
+        assert not canvas.logits.requires_grad
+
+
+def test_cross_entropy_passes_and_exits_early(rejection):
+    result = screen(rejection, CE)
+    assert result.passed, result.reason
+    assert result.gains['seg'] >= 0.6
+    assert result.steps < 100
+    assert result.fingerprint.startswith('seg:')
+
+
+@pytest.mark.parametrize('tree,reason', [
+    ('y', 'zero gradient'),
+    ('mul(y,y)', 'zero gradient'),
+    ('1', 'zero gradient'),
+    ('neg(yhat)', 'metric gain'),
+    ('mul(exp(exp(inv(yhat))),exp(exp(inv(yhat))))', 'non-finite loss'),
+])
+def test_degenerate_losses_are_rejected(rejection, tree, reason):
+    result = screen(rejection, tree)
+    assert not result.passed
+    assert reason in result.reason
+    assert result.fingerprint is None
+
+
+def test_algebraically_equal_losses_share_the_fingerprint(rejection):
+    prints = {screen(rejection, t).fingerprint for t in (
+        CE, 'neg(mul(log(yhat),y))', 'mul(neg(y),log(yhat))',
+        'mul(y,neg(log(yhat)))')}
+    assert len(prints) == 1 and None not in prints
+
+
+def test_different_losses_differ_in_fingerprint(rejection):
+    focal_like = 'neg(mul(mul(y,add(1,neg(yhat))),log(yhat)))'
+    a, b = screen(rejection, CE), screen(rejection, focal_like)
+    assert a.passed and b.passed
+    assert a.fingerprint != b.fingerprint
+
+
+def test_threshold_is_per_branch(captured):
+    strict = LossRejection(captured, Rejection(samples=2, steps=20),
+                           etas={'seg': 1.01}, metric='mIoU')
+    assert 'eta 1.01' in screen(strict, CE).reason
+
+
+def test_empty_capture_is_an_error(captured):
+    with pytest.raises(RuntimeError, match="branch\\(es\\) \\['seg'\\]"):
+        LossRejection({'seg': []}, Rejection())

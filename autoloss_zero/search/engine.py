@@ -83,9 +83,11 @@ class LossSearch:
                                    t_train=result.seconds)])
             self.logger.info(f'baseline {s.target.metric} = {result.score}')
             del baseline
-        cfg = dict(s.executor)
-        self.executor = EXECUTORS.build(cfg, default_args=dict(
-            trainer=self.trainer))
+        # Executors get the warm driver trainer (local) or what they need
+        # to build warm workers of their own (process, ray).
+        self.executor = EXECUTORS.build(dict(s.executor), default_args=dict(
+            trainer=self.trainer, cfg=self.cfg, settings=s,
+            work_dir=self.work_dir))
 
     # -- one step ----------------------------------------------------------
     def _next_candidate(self):

@@ -76,7 +76,7 @@ def reduce_loss(value: torch.Tensor,
         if valid.dtype != torch.bool:
             valid = valid.bool()
         total = torch.where(valid, per_element, 0.0).sum()
-        count = valid.sum()
+        count = valid.sum() if avg_factor is None else None
     if avg_factor is not None:
         count = avg_factor
     if isinstance(count, torch.Tensor):

@@ -42,6 +42,10 @@ class Canvas:
     valid: Optional[Tensor] = None
     avg_factor: Optional[Union[float, Tensor]] = None
     meta: dict = field(default_factory=dict)
+    #: cache of :func:`counted_mask` (a canvas is evaluated many times by
+    #: the rejection protocol).
+    _keep: Optional[tuple] = field(default=None, init=False, repr=False,
+                                   compare=False)
 
     def detached(self) -> 'Canvas':
         """A copy without autograd history (safe to keep and re-optimise)."""
@@ -49,13 +53,16 @@ class Canvas:
         def det(t):
             return t.detach().clone() if isinstance(t, Tensor) else t
 
+        avg_factor = self.avg_factor
+        if avg_factor is None and self.valid is not None:
+            avg_factor = self.valid.sum()  # the same normaliser, counted once
         return replace(
             self,
             logits=det(self.logits),
             targets={k: det(v) for k, v in self.targets.items()},
             weight=det(self.weight),
             valid=det(self.valid),
-            avg_factor=det(self.avg_factor),
+            avg_factor=det(avg_factor),
             meta={k: det(v) for k, v in self.meta.items()})
 
 
@@ -78,11 +85,13 @@ def counted_mask(canvas: Canvas) -> Optional[Tensor]:
     True where the weight is > 0 and the element is valid; None when the
     canvas has neither weights nor a valid mask (everything counts).
     """
-    keep = None if canvas.weight is None else canvas.weight > 0
-    if canvas.valid is not None:
-        valid = canvas.valid[:, None].bool()
-        keep = valid if keep is None else keep & valid
-    return keep
+    if canvas._keep is None:
+        keep = None if canvas.weight is None else canvas.weight > 0
+        if canvas.valid is not None:
+            valid = canvas.valid[:, None].bool()
+            keep = valid if keep is None else keep & valid
+        canvas._keep = (keep, )
+    return canvas._keep[0]
 
 
 def elementwise_on_canvas(tree: Tree, canvas: Canvas,

@@ -13,6 +13,7 @@ from .archive import Archive
 from .individual import Individual
 from .proxy import ProxyResult, ProxyTrainer
 from .rejection import LossRejection
+from .screening import ScreeningPool
 from .searcher import AgingEvolution
 from .settings import SearchSettings
 
@@ -52,6 +53,7 @@ class LossSearch:
             self.searcher.set_state(state['searcher'])
         self.stats = state.get('stats', dict(generated=0))
         self.trainer: Optional[ProxyTrainer] = None
+        self.pool: Optional[ScreeningPool] = None
 
     # -- set-up ------------------------------------------------------------
     def _state(self) -> Dict:
@@ -67,6 +69,8 @@ class LossSearch:
         self.rejection = LossRejection(
             captured, s.rejection, {b.name: b.eta for b in s.branches},
             s.target.metric) if s.rejection.enabled else None
+        self.pool = (ScreeningPool(self.rejection, s.rejection.workers)
+                     if self.rejection and s.rejection.workers > 1 else None)
         if self.archive.baseline() is None:
             self.logger.info('training the baseline (the config\'s own '
                              'losses) under identical settings...')
@@ -91,24 +95,42 @@ class LossSearch:
 
     # -- one step ----------------------------------------------------------
     def _next_candidate(self):
-        """Propose until a candidate passes rejection; returns its rows."""
+        """Propose until a candidate passes rejection; returns its rows.
+
+        With a screening pool, proposals are drawn ``2 x workers`` at a time
+        and the RNG is rewound to just after the first passing one, so the
+        sequence of candidates does not depend on the number of workers.
+        """
         rejected: List[Dict] = []
         start = time.time()
-        for _ in range(self.settings.rejection.max_redraws + 1):
-            parent, child = self.searcher.propose()
-            self.stats['generated'] += 1
+        max_redraws = self.settings.rejection.max_redraws
+        batch = 2 * self.pool.workers if self.pool else 1
+        while len(rejected) <= max_redraws:
+            proposals, states = [], []
+            for _ in range(batch):
+                proposals.append(self.searcher.propose())
+                states.append(self.searcher.rng.bit_generator.state)
             if self.rejection is None:
-                return parent, child, None, rejected, time.time() - start
-            screening = self.rejection.screen(child)
-            if screening.passed:
-                return parent, child, screening, rejected, time.time() - start
-            rejected.append(dict(parent=parent, key=child.key,
-                                 trees=child.to_json(), status='rejected',
-                                 reason=screening.reason,
-                                 gains=screening.gains))
+                screenings = [None] * batch
+            elif self.pool:
+                screenings = self.pool.screen([c for _, c in proposals])
+            else:
+                screenings = [self.rejection.screen(proposals[0][1])]
+            for (parent, child), state, screening in zip(
+                    proposals, states, screenings):
+                self.stats['generated'] += 1
+                if screening is None or screening.passed:
+                    self.searcher.rng.bit_generator.state = state
+                    return (parent, child, screening, rejected,
+                            time.time() - start)
+                rejected.append(dict(parent=parent, key=child.key,
+                                     trees=child.to_json(),
+                                     status='rejected',
+                                     reason=screening.reason,
+                                     gains=screening.gains))
         raise RuntimeError(
-            f'{self.settings.rejection.max_redraws} candidates in a row '
-            f'failed the rejection protocol; lower search.rejection.eta')
+            f'{max_redraws} candidates in a row failed the rejection '
+            f'protocol; lower search.rejection.eta')
 
     def step(self) -> None:
         """Add one candidate: equivalent (score reused) or submitted."""
@@ -191,6 +213,8 @@ class LossSearch:
                 self.step()
                 in_flight += self.archive.counts()['running'] - before
         self.executor.close()
+        if self.pool:
+            self.pool.close()
         from .report import write_report
         return write_report(self.archive, self.settings, self.work_dir,
                             self.logger, self.cfg)

@@ -132,6 +132,8 @@ class Rejection:
     check_every: int = 10
     max_redraws: int = 100000
     enabled: bool = True
+    #: screening processes (> 1: a pool, one torch thread each).
+    workers: int = 1
 
 
 @dataclass(frozen=True)

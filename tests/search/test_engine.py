@@ -83,6 +83,19 @@ def test_same_seed_same_search(seg_search_cfg, tmp_path):
     assert runs[0] == runs[1]
 
 
+def test_screening_pool_gives_the_same_search(seg_search_cfg, tmp_path):
+    """Parallel screening rewinds the RNG: same candidates as in-process."""
+    runs = []
+    for workers in (1, 2):
+        seg_search_cfg.merge_from_dict({'search.rejection.workers': workers})
+        search = LossSearch(seg_search_cfg, tmp_path / str(workers))
+        search.run()
+        runs.append([(r['key'], r['status'], r['score'], r['reason'])
+                     for r in search.archive.rows()])
+    assert runs[0] == runs[1]
+    assert any(r[1] == 'rejected' for r in runs[0])
+
+
 def test_existing_archive_needs_resume(seg_search_cfg, tmp_path):
     LossSearch(seg_search_cfg, tmp_path).run()
     with pytest.raises(FileExistsError, match='--resume'):

@@ -2,6 +2,8 @@
 
     python tools/search.py configs/demo/voc_miou.py
     python tools/search.py configs/voc_miou.py --work-dir work_dirs/x --resume
+    python tools/search.py configs/demo/voc_miou.py --executor process
+    python tools/search.py configs/voc_miou.py --ray-address auto
 """
 import argparse
 import os.path as osp
@@ -11,6 +13,7 @@ from mmengine.config import Config, DictAction
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 import autoloss_zero  # noqa: E402,F401
+import autoloss_zero.search.executors  # noqa: E402,F401 (process, ray)
 from autoloss_zero.search import LossSearch  # noqa: E402
 
 
@@ -23,6 +26,12 @@ def parse_args():
                         help='continue the search archived in the work dir')
     parser.add_argument('--evaluations', type=int,
                         help='override search.budget.evaluations')
+    parser.add_argument('--executor', choices=['local', 'process', 'ray'],
+                        help='override search.executor.type (the other '
+                        'executor options are kept only if the type is the '
+                        "config's; --cfg-options apply after)")
+    parser.add_argument('--ray-address', help='Ray cluster address (auto: '
+                        'the running one); implies --executor ray')
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,
         help='override config entries, e.g. search.seed=1')
@@ -34,6 +43,18 @@ def main():
     if not osp.isfile(args.config):
         raise FileNotFoundError(f'config file {args.config!r} not found')
     cfg = Config.fromfile(args.config)
+    if args.ray_address is not None:
+        if args.executor not in (None, 'ray'):
+            raise ValueError(f'--ray-address needs --executor ray, got '
+                             f'--executor {args.executor}')
+        args.executor = 'ray'
+    if args.executor is not None:
+        executor = dict(cfg.search.get('executor') or dict(type='local'))
+        if executor.get('type') != args.executor:
+            executor = dict(type=args.executor)
+        if args.ray_address is not None:
+            executor['address'] = args.ray_address
+        cfg.search.executor = executor
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
     if args.evaluations is not None:

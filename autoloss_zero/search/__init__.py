@@ -1,5 +1,6 @@
 """The AutoLoss-Zero search: aging evolution, loss rejection, gradient
 equivalence, warm proxy training, durable archive."""
+from . import executors  # noqa: F401  (registers process and ray)
 from .archive import Archive
 from .engine import LossSearch
 from .executor import Executor, LocalExecutor, train_safely

@@ -35,7 +35,8 @@ class LossSearch:
         self.work_dir.mkdir(parents=True, exist_ok=True)
         self.logger = MMLogger.get_instance(
             f'autoloss_search_{id(self)}', log_file=str(
-                self.work_dir / 'search.log'), log_level='INFO')
+                self.work_dir / 'search.log'), log_level='INFO',
+            file_mode='a')  # a resumed search appends to its log
         self.archive = Archive(self.work_dir / 'search.sqlite')
         if not resume and any(self.archive.counts().values()):
             raise FileExistsError(
@@ -71,6 +72,12 @@ class LossSearch:
             s.target.metric) if s.rejection.enabled else None
         self.pool = (ScreeningPool(self.rejection, s.rejection.workers)
                      if self.rejection and s.rejection.workers > 1 else None)
+        # Executors get the warm driver trainer (local) or what they need to
+        # build warm workers of their own (process, ray); built before the
+        # baseline so that workers warm up meanwhile.
+        self.executor = EXECUTORS.build(dict(s.executor), default_args=dict(
+            trainer=self.trainer, cfg=self.cfg, settings=s,
+            work_dir=self.work_dir))
         if self.archive.baseline() is None:
             self.logger.info('training the baseline (the config\'s own '
                              'losses) under identical settings...')
@@ -87,11 +94,6 @@ class LossSearch:
                                    t_train=result.seconds)])
             self.logger.info(f'baseline {s.target.metric} = {result.score}')
             del baseline
-        # Executors get the warm driver trainer (local) or what they need
-        # to build warm workers of their own (process, ray).
-        self.executor = EXECUTORS.build(dict(s.executor), default_args=dict(
-            trainer=self.trainer, cfg=self.cfg, settings=s,
-            work_dir=self.work_dir))
 
     # -- one step ----------------------------------------------------------
     def _next_candidate(self):
@@ -132,8 +134,9 @@ class LossSearch:
             f'{max_redraws} candidates in a row failed the rejection '
             f'protocol; lower search.rejection.eta')
 
-    def step(self) -> None:
-        """Add one candidate: equivalent (score reused) or submitted."""
+    def step(self) -> bool:
+        """Add one candidate: equivalent (score reused, returns False) or
+        submitted to the executor (returns True)."""
         parent, child, screening, rejected, t_reject = self._next_candidate()
         row = dict(parent=parent, key=child.key, trees=child.to_json(),
                    redraws=len(rejected), t_reject=t_reject,
@@ -152,10 +155,11 @@ class LossSearch:
 
             ids = self.archive.add(rejected + [row], told)
             self._log(ids[-1], 'equivalent', twin['score'], child, 0.0)
-            return
+            return False
         row['status'] = 'running'
         ids = self.archive.add(rejected + [row], self._state())
         self.executor.submit(ids[-1], child)
+        return True
 
     def _finish(self, cand_id: int, result: ProxyResult) -> None:
         row = self.archive.get(cand_id)
@@ -187,34 +191,36 @@ class LossSearch:
             + (f' ({reason})' if reason else ''))
 
     # -- the loop ----------------------------------------------------------
+    def _requeue(self) -> int:
+        """Submit the candidates that were in flight when the search
+        stopped; returns how many."""
+        rows = self.archive.rows("status = 'running'")
+        for row in rows:
+            self.logger.info(f're-queueing candidate #{row["id"]} (in flight '
+                             f'when the search stopped)')
+            self.executor.submit(row['id'], Individual.from_json(row['trees']))
+        return len(rows)
+
     def run(self) -> Dict:
         """Run (or resume) until the evaluation budget is spent."""
         if self.trainer is None:
             self.prepare()
-        in_flight = 0
-        for row in self.archive.rows("status = 'running'"):
-            self.logger.info(f're-queueing candidate #{row["id"]} (was in '
-                             f'flight when the search stopped)')
-            self.executor.submit(row['id'], Individual.from_json(row['trees']))
-            in_flight += 1
-        while True:
-            for cand_id, result in self.executor.wait():
-                self._finish(cand_id, result)
-                in_flight -= 1
-            if self.archive.num_evaluated() + in_flight >= \
-                    self.settings.evaluations:
+        budget = self.settings.evaluations
+        try:
+            in_flight = self._requeue()
+            while True:
+                while (in_flight < self.executor.capacity and
+                       self.archive.num_evaluated() + in_flight < budget):
+                    in_flight += self.step()
                 if in_flight == 0:
                     break
-                continue
-            while in_flight < self.executor.capacity and \
-                    self.archive.num_evaluated() + in_flight < \
-                    self.settings.evaluations:
-                before = self.archive.counts()['running']
-                self.step()
-                in_flight += self.archive.counts()['running'] - before
-        self.executor.close()
-        if self.pool:
-            self.pool.close()
+                for cand_id, result in self.executor.wait():
+                    self._finish(cand_id, result)
+                    in_flight -= 1
+        finally:
+            self.executor.close()
+            if self.pool:
+                self.pool.close()
         from .report import write_report
         return write_report(self.archive, self.settings, self.work_dir,
                             self.logger, self.cfg)

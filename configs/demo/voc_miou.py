@@ -12,7 +12,8 @@ search = dict(
             ])),
     space=dict(max_nodes=31, max_depth=8, init_depth=3),
     evolution=dict(population=8, tournament=0.05, window=2500),
-    rejection=dict(samples=5, eta=0.6, steps=100, lr=0.1),
+    # Screening is compute-bound: one process per core (1 thread each).
+    rejection=dict(samples=5, eta=0.6, steps=100, lr=0.1, workers=2),
     proxy=dict(max_iters=200),
     budget=dict(evaluations=20),
     executor=dict(type='local'),

@@ -10,6 +10,7 @@ TINY_SEARCH = {
     'search.budget.evaluations': 3,
     'search.rejection.samples': 2,
     'search.rejection.steps': 30,
+    'search.rejection.workers': 1,
     'train_dataloader.batch_size': 2,
 }
 

@@ -15,6 +15,7 @@ TINY_SEARCH = {
     'search.evolution.population': 2,
     'search.rejection.steps': 10,
     'search.rejection.samples': 2,
+    'search.rejection.workers': 1,
     'search.rejection.eta': 0.0,
     'search.top_k': 2,
     'train_dataloader.batch_size': 2,

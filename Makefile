@@ -6,12 +6,14 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip install -c requirements/constraints.txt
 STAMP  := $(VENV)/.installed
 export PIP_DISABLE_PIP_VERSION_CHECK=1
+# OpenMP threads sleep when idle instead of spinning (see README, Speed).
+export OMP_WAIT_POLICY ?= PASSIVE
 
 .PHONY: install demo test clean-venv
 
 install: $(STAMP)
 
-$(STAMP): setup.py requirements/constraints.txt Makefile
+$(STAMP): setup.py requirements/constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) "setuptools<81" wheel
 	$(PIP) torch==2.13.0

@@ -6,10 +6,15 @@
     python tools/search.py configs/voc_miou.py --ray-address auto
 """
 import argparse
+import os
 import os.path as osp
 import sys
 
-from mmengine.config import Config, DictAction
+# Before torch loads OpenMP: idle threads sleep instead of spinning, which
+# on a busy CPU makes training up to 20x faster (see README, Speed).
+os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
+
+from mmengine.config import Config, DictAction  # noqa: E402
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 import autoloss_zero  # noqa: E402,F401

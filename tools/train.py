@@ -16,6 +16,10 @@ import os
 import os.path as osp
 import sys
 
+# Before torch loads OpenMP: idle threads sleep instead of spinning, which
+# on a busy CPU makes training up to 20x faster (see README, Speed).
+os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
+
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 import autoloss_zero  # noqa: E402,F401  (registers modules; before mmpose)
 from mmengine.config import Config, DictAction  # noqa: E402

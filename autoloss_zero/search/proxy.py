@@ -166,7 +166,8 @@ class ProxyTrainer:
         optim_wrapper = self.runner.optim_wrapper
         for it in range(1, self.settings.proxy.max_iters + 1):
             log_vars = self.model.train_step(next(batches), optim_wrapper)
-            loss = float(log_vars['loss'])
+            loss = log_vars['loss']
+            loss = float(loss.detach() if torch.is_tensor(loss) else loss)
             if not math.isfinite(loss):
                 early = it <= self.settings.proxy.nan_check_iters
                 return ProxyResult(

@@ -178,6 +178,9 @@ class ProxyTrainer:
                 sched.step()
         metrics = self.runner.val_loop.run()
         key = target.result_key
+        if not metrics:  # e.g. mmdet's CocoMetric when nothing is detected
+            return ProxyResult('trained', worst, reason='no predictions to '
+                               'evaluate', seconds=time.time() - start)
         if key not in metrics:
             raise KeyError(f'the evaluator returned no {key!r}; it returned '
                            f'{sorted(metrics)} (set search.target.key)')

@@ -116,7 +116,7 @@ class LossRejection:
                 return reject(f'{branch}: non-finite gradient at step {step}',
                               step)
             if step == 0:
-                if all(float(g.abs().max()) == 0 for g in grads):
+                if not any(bool(g.any()) for g in grads):  # 0 rows too
                     return reject(f'{branch}: zero gradient', step)
                 fingerprint = ','.join(
                     v for (m, _), g in zip(calls, grads)

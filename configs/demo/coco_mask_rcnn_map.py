@@ -1,0 +1,47 @@
+# AutoLoss-Zero search for mask mAP with the tiny Mask R-CNN on the generated
+# COCO data: the 2-core CPU demo of configs/coco_mask_rcnn_map.py (same
+# branches and etas, smaller model, data and budget).
+#
+#   python tools/make_demo_data.py --kind coco
+#   python tools/search.py configs/demo/coco_mask_rcnn_map.py
+#
+# Five branches searched jointly: the four of Faster R-CNN (see
+# configs/demo/coco_faster_rcnn_map.py for their etas) and the mask head.
+_base_ = ['./mask-rcnn_r18_fpn_demo-coco.py']
+# The evaluation rescales predictions by the image's scale_factor, which only
+# a Resize sets: an identity resize (the demo images are small already).
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale_factor=1.0),
+    dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
+    dict(type='PackDetInputs',
+         meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
+                    'scale_factor'))
+]
+val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+test_dataloader = val_dataloader
+# The mask branch's eta (0.4) accepts mmdet's mask BCE (gain 0.6-1.0 in mask
+# IoU) and rejects "all foreground" (neg(yhat), gain ~0.2).
+search = dict(
+    target=dict(metric='coco/segm_mAP', mode='max'),
+    branches=dict(
+        rpn_cls=dict(type='SearchedSigmoidClsLoss',
+                     paths=['model.rpn_head.loss_cls'], eta=0.1),
+        rpn_reg=dict(type='SearchedBoxLoss',
+                     paths=['model.rpn_head.loss_bbox'], eta=0.1,
+                     options=dict(mode='deltas')),
+        rcnn_cls=dict(type='SearchedSoftmaxClsLoss',
+                      paths=['model.roi_head.bbox_head.loss_cls'], eta=0.05),
+        rcnn_reg=dict(type='SearchedBoxLoss',
+                      paths=['model.roi_head.bbox_head.loss_bbox'], eta=0.1,
+                      options=dict(mode='deltas')),
+        mask=dict(type='SearchedMaskLoss',
+                  paths=['model.roi_head.mask_head.loss_mask'], eta=0.4)),
+    space=dict(max_nodes=31, max_depth=8, init_depth=3),
+    evolution=dict(population=4, tournament=0.05, window=2500, mutate='one'),
+    rejection=dict(samples=5, eta=0.6, steps=100, lr=0.1),
+    proxy=dict(max_iters=100),
+    budget=dict(evaluations=10),
+    executor=dict(type='local'),
+    top_k=5,
+    seed=0)

@@ -83,9 +83,7 @@ class LossSearch:
                              'losses) under identical settings...')
             baseline = ProxyTrainer(self.cfg, s, self.work_dir / 'baseline',
                                     searched=False)
-            baseline._initial['model'] = {
-                k: v for k, v in self.trainer._initial['model'].items()
-                if k in baseline._initial['model']}
+            baseline.adopt_initial_weights(self.trainer)
             result = baseline.train()
             self.archive.add([dict(key='baseline', trees='{}',
                                    status='baseline', score=result.score,

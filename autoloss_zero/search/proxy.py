@@ -110,6 +110,14 @@ class ProxyTrainer:
             optim=self.runner.optim_wrapper.state_dict(),
             schedulers=[s.state_dict() for s in self.runner.param_schedulers]))
 
+    def adopt_initial_weights(self, other: 'ProxyTrainer') -> None:
+        """Start from ``other``'s initial weights wherever the parameter
+        names agree (the baseline trains the same network as the search)."""
+        mine = self._initial['model']
+        for name, value in other._initial['model'].items():
+            if name in mine and mine[name].shape == value.shape:
+                mine[name] = value.clone()
+
     def reset(self, initial: Optional[dict] = None) -> None:
         """Restore initial weights, optimizer, schedulers and RNG seeds."""
         initial = initial or self._initial

@@ -7,7 +7,10 @@
 # per branch. Data: COCO 2017 in data/coco/ (annotations/instances_*2017.json,
 # train2017/, val2017/) from cocodataset.org; the same search on generated
 # data is configs/demo/coco_faster_rcnn_map.py.
-_base_ = 'mmdet::faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py'
+_base_ = [
+    'mmdet::faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py',
+    './_base_/search/rcnn_branches.py'
+]
 custom_imports = dict(imports=['autoloss_zero'], allow_failed_imports=False)
 
 # -- proxy training (ours: the paper trains short proxies at reduced cost) --
@@ -54,36 +57,8 @@ default_hooks = dict(
     checkpoint=dict(by_epoch=False, interval=max_iters))
 log_processor = dict(by_epoch=False)
 
-# -- the search ----------------------------------------------------------
-# Regression branches search over the encoded deltas (leaves yhat, y, 1).
-# For the IoU leaves (i, u, e, 1) set options=dict(mode='iou') on a
-# regression branch AND reg_decoded_bbox=True on its head, e.g.
-#   model = dict(roi_head=dict(bbox_head=dict(reg_decoded_bbox=True)))
-# eta: the absolute metric gain a candidate must reach on the captured
-# random-init inputs (paper: 0.6). Detection branches start from a skewed
-# initial score (accuracy dominated by background rows, IoU of zero deltas
-# already high), so their etas are tuned to accept mmdet's default losses
-# (BCE, L1, CE, L1) and reject losses that ignore or invert the target;
-# see the tests in tests/search/test_det_pose_search.py.
+# -- the search: the four R-CNN branches (configs/_base_/search/) ----------
 search = dict(
     target=dict(metric='coco/bbox_mAP', mode='max'),
-    branches=dict(
-        rpn_cls=dict(type='SearchedSigmoidClsLoss',
-                     paths=['model.rpn_head.loss_cls'], eta=0.1),
-        rpn_reg=dict(type='SearchedBoxLoss',
-                     paths=['model.rpn_head.loss_bbox'], eta=0.1,
-                     options=dict(mode='deltas')),
-        rcnn_cls=dict(type='SearchedSoftmaxClsLoss',
-                      paths=['model.roi_head.bbox_head.loss_cls'], eta=0.05),
-        rcnn_reg=dict(type='SearchedBoxLoss',
-                      paths=['model.roi_head.bbox_head.loss_bbox'], eta=0.1,
-                      options=dict(mode='deltas'))),
-    space=dict(max_nodes=31, max_depth=8, init_depth=3),
-    evolution=dict(population=20, tournament=0.05, window=2500,
-                   mutate='one'),
-    rejection=dict(samples=5, eta=0.6, steps=100, lr=0.1),
     proxy=dict(max_iters=max_iters),
-    budget=dict(evaluations=500),
-    executor=dict(type='local'),
-    top_k=5,
-    seed=0)
+    budget=dict(evaluations=500))

@@ -9,7 +9,10 @@
 # 2017 in data/coco/ (annotations/instances_*2017.json, train2017/,
 # val2017/) from cocodataset.org; the same search on generated data is
 # configs/demo/coco_mask_rcnn_map.py.
-_base_ = 'mmdet::mask_rcnn/mask-rcnn_r50_fpn_1x_coco.py'
+_base_ = [
+    'mmdet::mask_rcnn/mask-rcnn_r50_fpn_1x_coco.py',
+    './_base_/search/rcnn_branches.py'
+]
 custom_imports = dict(imports=['autoloss_zero'], allow_failed_imports=False)
 
 # -- proxy training (ours; see configs/coco_faster_rcnn_map.py) ----------
@@ -51,30 +54,13 @@ default_hooks = dict(
     checkpoint=dict(by_epoch=False, interval=max_iters))
 log_processor = dict(by_epoch=False)
 
-# -- the search ----------------------------------------------------------
-# Etas as in configs/coco_faster_rcnn_map.py; the mask branch's (0.4) accepts
-# the binary CE of mmdet's mask head and rejects e.g. "all foreground".
+# -- the search: the four R-CNN branches (configs/_base_/search/) plus the
+# mask; the mask branch's eta (0.4) accepts the binary CE of mmdet's mask
+# head and rejects e.g. "all foreground".
 search = dict(
     target=dict(metric='coco/segm_mAP', mode='max'),
     branches=dict(
-        rpn_cls=dict(type='SearchedSigmoidClsLoss',
-                     paths=['model.rpn_head.loss_cls'], eta=0.1),
-        rpn_reg=dict(type='SearchedBoxLoss',
-                     paths=['model.rpn_head.loss_bbox'], eta=0.1,
-                     options=dict(mode='deltas')),
-        rcnn_cls=dict(type='SearchedSoftmaxClsLoss',
-                      paths=['model.roi_head.bbox_head.loss_cls'], eta=0.05),
-        rcnn_reg=dict(type='SearchedBoxLoss',
-                      paths=['model.roi_head.bbox_head.loss_bbox'], eta=0.1,
-                      options=dict(mode='deltas')),
         mask=dict(type='SearchedMaskLoss',
                   paths=['model.roi_head.mask_head.loss_mask'], eta=0.4)),
-    space=dict(max_nodes=31, max_depth=8, init_depth=3),
-    evolution=dict(population=20, tournament=0.05, window=2500,
-                   mutate='one'),
-    rejection=dict(samples=5, eta=0.6, steps=100, lr=0.1),
     proxy=dict(max_iters=max_iters),
-    budget=dict(evaluations=500),
-    executor=dict(type='local'),
-    top_k=5,
-    seed=0)
+    budget=dict(evaluations=500))

@@ -7,7 +7,10 @@
 #
 # Five branches searched jointly: the four of Faster R-CNN (see
 # configs/demo/coco_faster_rcnn_map.py for their etas) and the mask head.
-_base_ = ['./mask-rcnn_r18_fpn_demo-coco.py']
+_base_ = [
+    './mask-rcnn_r18_fpn_demo-coco.py',
+    '../_base_/search/rcnn_branches.py'
+]
 # The evaluation rescales predictions by the image's scale_factor, which only
 # a Resize sets: an identity resize (the demo images are small already).
 test_pipeline = [
@@ -25,23 +28,8 @@ test_dataloader = val_dataloader
 search = dict(
     target=dict(metric='coco/segm_mAP', mode='max'),
     branches=dict(
-        rpn_cls=dict(type='SearchedSigmoidClsLoss',
-                     paths=['model.rpn_head.loss_cls'], eta=0.1),
-        rpn_reg=dict(type='SearchedBoxLoss',
-                     paths=['model.rpn_head.loss_bbox'], eta=0.1,
-                     options=dict(mode='deltas')),
-        rcnn_cls=dict(type='SearchedSoftmaxClsLoss',
-                      paths=['model.roi_head.bbox_head.loss_cls'], eta=0.05),
-        rcnn_reg=dict(type='SearchedBoxLoss',
-                      paths=['model.roi_head.bbox_head.loss_bbox'], eta=0.1,
-                      options=dict(mode='deltas')),
         mask=dict(type='SearchedMaskLoss',
                   paths=['model.roi_head.mask_head.loss_mask'], eta=0.4)),
-    space=dict(max_nodes=31, max_depth=8, init_depth=3),
-    evolution=dict(population=4, tournament=0.05, window=2500, mutate='one'),
-    rejection=dict(samples=5, eta=0.6, steps=100, lr=0.1),
+    evolution=dict(population=4),
     proxy=dict(max_iters=100),
-    budget=dict(evaluations=10),
-    executor=dict(type='local'),
-    top_k=5,
-    seed=0)
+    budget=dict(evaluations=10))

@@ -4,9 +4,9 @@ Every operator maps tensors of the branch canvas, (N,C,H,W) or (M,C,1,1), to a
 tensor that broadcasts to the same canvas. Each one is *safe by construction*:
 it is finite for finite input and never raises; where the plain formula has a
 singular point, the clamp used is documented on the function (eps = 1e-12
-unless stated). Where a ``torch.where`` selects between two branches, both
-branches are made safe *before* the selection, so the untaken branch can never
-produce a NaN gradient (the robust_loss_pytorch convention).
+unless stated). Where a sign selects between two branches, both are made safe
+*before* the selection, so the untaken branch can never produce a NaN
+gradient (the robust_loss_pytorch convention).
 
 A user adds an operator in a few lines::
 
@@ -25,6 +25,8 @@ from typing import Callable, Dict, Optional
 
 import torch
 import torch.nn.functional as F
+
+from .pool import max_pool3x3
 
 #: Clamp used by the safe operators (``inv``, ``log``, ``sqrt``, ``div``).
 EPS = 1e-12
@@ -171,6 +173,16 @@ def absolute(x: torch.Tensor) -> torch.Tensor:
     return x.abs()
 
 
+def _sign(x: torch.Tensor) -> torch.Tensor:
+    """sign(x) with sign(0) = +1, as a constant float tensor.
+
+    Multiplying by it (rather than ``torch.where(x < 0, -a, a)``) keeps the
+    safe ops vectorised on CPU: ``torch.where`` on a mixed-sign mask runs
+    ~30x slower than an arithmetic op there.
+    """
+    return torch.sign(torch.sign(x.detach()) + 0.5)
+
+
 @register_op('inv', 1, sympy_fn=lambda a: 1 / a)
 def inv_safe(x: torch.Tensor) -> torch.Tensor:
     """1/x, safe: sign(x) / max(|x|, eps) with sign(0) = +1.
@@ -178,7 +190,7 @@ def inv_safe(x: torch.Tensor) -> torch.Tensor:
     Values lie in [-1/eps, 1/eps]; inv(0) = inv(-0.0) = 1e12. The gradient
     is -1/x**2 for |x| >= eps and 0 inside the clamp.
     """
-    return torch.where(x < 0, x.clamp_max(-EPS), x.clamp_min(EPS)).reciprocal()
+    return (_sign(x) * x.abs().clamp_min(EPS)).reciprocal()
 
 
 @register_op('log', 1, sympy_fn=_sympy('log'))
@@ -188,8 +200,7 @@ def log_safe(x: torch.Tensor) -> torch.Tensor:
     log(0) = log(eps) ~ -27.63. The gradient is 1/|x| for |x| >= eps and 0
     inside the clamp.
     """
-    a = x.abs().clamp_min(EPS).log()
-    return torch.where(x < 0, -a, a)
+    return _sign(x) * x.abs().clamp_min(EPS).log()
 
 
 @register_op('exp', 1, sympy_fn=_sympy('exp'))
@@ -217,8 +228,7 @@ def sqrt_safe(x: torch.Tensor) -> torch.Tensor:
     sqrt(0) = 1e-6. The gradient is 1/(2 sqrt(|x| + eps)), at most 5e5, and
     0 at exactly x = 0.
     """
-    a = (x.abs() + EPS).sqrt()
-    return torch.where(x < 0, -a, a)
+    return _sign(x) * (x.abs() + EPS).sqrt()
 
 
 @register_op('mean_c', 1, needs_canvas=True)
@@ -236,13 +246,13 @@ def mean_hw(x: torch.Tensor) -> torch.Tensor:
 @register_op('max_pool3', 1, needs_spatial=True)
 def max_pool3(x: torch.Tensor) -> torch.Tensor:
     """3x3 max pooling, stride 1, padding 1 (same size; pads with -inf)."""
-    return F.max_pool2d(x, 3, stride=1, padding=1)
+    return max_pool3x3(x)
 
 
 @register_op('min_pool3', 1, needs_spatial=True)
 def min_pool3(x: torch.Tensor) -> torch.Tensor:
     """3x3 min pooling, stride 1, padding 1 (same size; pads with +inf)."""
-    return -F.max_pool2d(-x, 3, stride=1, padding=1)
+    return -max_pool3x3(-x)
 
 
 # --------------------------------------------------------------------------

@@ -12,7 +12,7 @@ Note:
     per-anchor and per-RoI branches).
 """
 from dataclasses import dataclass, field, replace
-from typing import Dict, Optional, Union
+from typing import Dict, Optional, Sequence, Union
 
 import torch
 from torch import Tensor
@@ -56,14 +56,19 @@ class Canvas:
         avg_factor = self.avg_factor
         if avg_factor is None and self.valid is not None:
             avg_factor = self.valid.sum()  # the same normaliser, counted once
+        return self.mapped(det, det(avg_factor))
+
+    def mapped(self, fn, avg_factor) -> 'Canvas':
+        """A copy with ``fn`` applied to every tensor field (logits,
+        targets, weight, valid, meta) and the normaliser ``avg_factor``."""
         return replace(
             self,
-            logits=det(self.logits),
-            targets={k: det(v) for k, v in self.targets.items()},
-            weight=det(self.weight),
-            valid=det(self.valid),
-            avg_factor=det(avg_factor),
-            meta={k: det(v) for k, v in self.meta.items()})
+            logits=fn(self.logits),
+            targets={k: fn(v) for k, v in self.targets.items()},
+            weight=fn(self.weight),
+            valid=fn(self.valid),
+            avg_factor=avg_factor,
+            meta={k: fn(v) for k, v in self.meta.items()})
 
 
 def upcast(tensor: Tensor) -> Tensor:
@@ -92,6 +97,86 @@ def counted_mask(canvas: Canvas) -> Optional[Tensor]:
             keep = valid if keep is None else keep & valid
         canvas._keep = (keep, )
     return canvas._keep[0]
+
+
+def compact_rows(canvas: Canvas) -> Canvas:
+    """``canvas`` without its rows (N) that have no counted element.
+
+    Exact for per-row canvases (H = W = 1; the ops never mix rows): the
+    normaliser is fixed to the original one, dropped rows had value and
+    gradient 0. The rejection protocol screens RPN levels this way (about
+    1/10 of the anchors carry a weight).
+    """
+    keep = counted_mask(canvas)
+    num_rows = canvas.logits.shape[0]
+    if keep is None or keep.shape[0] != num_rows:
+        return canvas
+    rows = keep.flatten(1).any(dim=1)
+    avg_factor = canvas.avg_factor
+    if avg_factor is None:  # the number of valid elements, before dropping
+        avg_factor = (float(num_rows) if canvas.valid is None else
+                      canvas.valid.sum())
+
+    def take(t):
+        if isinstance(t, Tensor) and t.dim() and t.shape[0] == num_rows:
+            return t[rows]
+        return t
+
+    return canvas.mapped(take, avg_factor)
+
+
+def merge_rows(canvases: Sequence[Canvas]) -> Optional[Canvas]:
+    """One per-row canvas from several calls of a branch (FPN levels).
+
+    Rows are concatenated and each call's normaliser is folded into its row
+    weights, so the merged loss (normaliser 1) is exactly the sum of the
+    calls' losses, value and gradient. Returns None where that cannot hold:
+    spatial canvases, valid masks, or calls whose targets or meta differ in
+    kind.
+    """
+    if any(c.valid is not None or c.logits.shape[2:] != (1, 1)
+           for c in canvases) or len({c.logits.shape[1:]
+                                      for c in canvases}) > 1:
+        return None
+    first = canvases[0]
+    if any(c.targets.keys() != first.targets.keys()
+           or c.meta.keys() != first.meta.keys() for c in canvases):
+        return None
+    weights = []
+    for c in canvases:
+        rows = c.logits.shape[0]
+        weight = (c.weight if c.weight is not None else
+                  c.logits.new_ones(rows, 1, 1, 1))
+        denom = float(rows if c.avg_factor is None else c.avg_factor)
+        weights.append(weight.expand(rows, *weight.shape[1:]) /
+                       max(denom, 1e-12))
+    if len({w.shape[1] for w in weights}) > 1:
+        return None
+
+    def cat(values):
+        if all(v is None for v in values):
+            return None
+        if all(isinstance(v, Tensor) and v.dim() and
+               v.shape[0] == c.logits.shape[0]
+               for v, c in zip(values, canvases)):
+            return torch.cat(values)
+        if all(not isinstance(v, Tensor) and v == values[0] for v in values):
+            return values[0]
+        raise _Unmergeable
+
+    try:
+        targets = {k: cat([c.targets[k] for c in canvases])
+                   for k in first.targets}
+        meta = {k: cat([c.meta[k] for c in canvases]) for k in first.meta}
+    except _Unmergeable:
+        return None
+    return Canvas(logits=torch.cat([c.logits for c in canvases]),
+                  targets=targets, weight=torch.cat(weights), valid=None,
+                  avg_factor=1.0, meta=meta)
+
+
+class _Unmergeable(Exception):
+    """A canvas field that differs in kind between calls."""
 
 
 def elementwise_on_canvas(tree: Tree, canvas: Canvas,

@@ -5,7 +5,7 @@ import torch
 from torch import Tensor, nn
 
 from ..graph import SearchSpace, Tree
-from .canvas import Canvas, Leaves, loss_on_canvas
+from .canvas import Canvas, Leaves, counted_mask, loss_on_canvas
 from .capture import record
 
 _ACTIVATIONS = {
@@ -92,6 +92,21 @@ class SearchedLoss(nn.Module):
                         metric: Optional[str] = None) -> float:
         """Screening metric in [0, 1] of ``logits`` against the canvas."""
         raise NotImplementedError
+
+    def bind_head(self, head: nn.Module) -> None:
+        """Called by the search with the head that owns this loss, for what
+        the rejection metric needs to know of it (nothing by default)."""
+
+    def rejection_weight(self, canvas: Canvas) -> float:
+        """Weight of this call in its branch's rejection score: 1 for a
+        spatial canvas (one per head), else its number of counted rows."""
+        if self.spatial:
+            return 1.0
+        keep = counted_mask(canvas)
+        rows = canvas.logits.shape[0]
+        if keep is None or keep.shape[0] != rows:
+            return float(rows)
+        return float(keep.flatten(1).any(dim=1).sum())
 
     def _loss(self, canvas: Canvas) -> Tensor:
         record(self.branch, self, canvas)

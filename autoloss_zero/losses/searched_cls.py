@@ -120,11 +120,12 @@ class _SearchedClsLoss(SearchedLoss):
         return reduce_per_row(self, canvas, reduction_override)
 
     def rejection_score(self, canvas, logits, metric=None):
-        """Accuracy on rows of non-zero weight."""
+        """Balanced accuracy on rows of non-zero weight (rows are mostly
+        background: plain accuracy would reward predicting background)."""
         from ..metrics import classification_accuracy
         return classification_accuracy(logits[:, :, 0, 0],
                                        canvas.meta['labels'],
-                                       canvas.meta['weight'])
+                                       canvas.meta['weight'], balanced=True)
 
 
 @MODELS.register_module()

@@ -9,7 +9,7 @@ let a candidate pass. Non-finite predictions score as wrong.
 
 mmdet is imported lazily, so that segmentation-only users do not pay for it.
 """
-from typing import Optional
+from typing import Optional, Sequence
 
 import numpy as np
 import torch
@@ -41,8 +41,10 @@ def _weighted_mean(score: Tensor, weight: Tensor) -> float:
 
 
 def classification_accuracy(logits: Tensor, labels: Tensor,
-                            weight: Optional[Tensor] = None) -> float:
-    """Weighted accuracy of a classification branch.
+                            weight: Optional[Tensor] = None,
+                            balanced: bool = False) -> float:
+    """Weighted (optionally class-balanced) accuracy of a classification
+    branch.
 
     * Softmax style, ``logits`` (M, C) with C >= 2 (mmdet RoI head: the
       background is class C - 1): the prediction is the argmax; rows whose
@@ -57,10 +59,16 @@ def classification_accuracy(logits: Tensor, labels: Tensor,
         labels (Tensor): (M,) integer class labels.
         weight (Tensor, optional): (M,) non-negative row weights (mmdet's
             ``label_weights``); None weighs every row 1.
+        balanced (bool): the mean over the classes present of the
+            per-class (weighted) accuracy, i.e. balanced accuracy. Detection
+            rows are >90% background, where plain accuracy rewards a loss
+            that predicts background everywhere; balanced, that scores
+            1/#classes. Defaults to False.
 
     Returns:
         float: ``Σ_i w_i [pred_i = label_i] / Σ_i w_i`` over counted rows
-        with ``w_i > 0``; 0.0 when no row counts.
+        with ``w_i > 0`` (per class and averaged, if ``balanced``); 0.0 when
+        no row counts.
     """
     logits = logits.detach()
     if logits.dim() == 0:
@@ -79,18 +87,25 @@ def classification_accuracy(logits: Tensor, labels: Tensor,
         in_range = (labels >= 0) & (labels < scores.shape[1])
         correct = scores.argmax(dim=1) == labels
     correct = correct & torch.isfinite(scores).all(dim=1)
-    return _weighted_mean(correct, row_weight * in_range)
+    row_weight = row_weight * in_range
+    if not balanced:
+        return _weighted_mean(correct, row_weight)
+    per_class = [_weighted_mean(correct, row_weight * (labels == c))
+                 for c in labels[row_weight > 0].unique().tolist()]
+    return sum(per_class) / len(per_class) if per_class else 0.0
 
 
 def box_iou_on_unit_prior(pred_deltas: Tensor, target_deltas: Tensor,
                           weight: Optional[Tensor] = None,
-                          decoded: bool = False) -> float:
+                          decoded: bool = False,
+                          means: Sequence[float] = (0., 0., 0., 0.),
+                          stds: Sequence[float] = (1., 1., 1., 1.)) -> float:
     """Mean IoU of regression outputs, decoded on the unit prior box.
 
-    Both delta sets are decoded with mmdet's ``DeltaXYWHBBoxCoder`` (means 0,
-    stds 1, its default ``wh_ratio_clip`` bounding ``exp(dw)``) on the prior
-    ``(0, 0, 1, 1)``, then compared with mmdet's aligned ``bbox_overlaps``.
-    Rows with a non-finite prediction have IoU 0.
+    Both delta sets are decoded with mmdet's ``DeltaXYWHBBoxCoder`` (the
+    head's ``means`` and ``stds``, its default ``wh_ratio_clip`` bounding
+    ``exp(dw)``) on the prior ``(0, 0, 1, 1)``, then compared with mmdet's
+    aligned ``bbox_overlaps``. Rows with a non-finite prediction have IoU 0.
 
     Args:
         pred_deltas (Tensor): (M, 4) predicted deltas (dx, dy, dw, dh).
@@ -100,6 +115,9 @@ def box_iou_on_unit_prior(pred_deltas: Tensor, target_deltas: Tensor,
             weight). None counts every row.
         decoded (bool): the inputs are already absolute (x1, y1, x2, y2)
             boxes (heads with ``reg_decoded_bbox=True``); skip decoding.
+        means, stds: the head coder's delta normalisation (mmdet's RoI head
+            uses stds (0.1, 0.1, 0.2, 0.2)); with the wrong stds a target
+            decodes far from where the head's coder puts it.
 
     Returns:
         float: the unweighted mean IoU over counted rows; 0.0 if none.
@@ -122,8 +140,8 @@ def box_iou_on_unit_prior(pred_deltas: Tensor, target_deltas: Tensor,
     finite = torch.isfinite(pred).all(dim=1)
     pred = torch.where(finite.unsqueeze(1), pred, torch.zeros_like(pred))
     if not decoded:
-        coder = DeltaXYWHBBoxCoder(target_means=(0., 0., 0., 0.),
-                                   target_stds=(1., 1., 1., 1.))
+        coder = DeltaXYWHBBoxCoder(target_means=tuple(means),
+                                   target_stds=tuple(stds))
         prior = pred.new_tensor([0., 0., 1., 1.]).expand(pred.shape[0], 4)
         pred = coder.decode(prior, pred)
         target = coder.decode(prior, target)

@@ -2,7 +2,7 @@
 import math
 import time
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, Optional
 
 from mmengine.config import Config
 from mmengine.logging import MMLogger
@@ -11,6 +11,7 @@ from ..datasets.check import check_data_roots
 from ..registry import EXECUTORS
 from .archive import Archive
 from .individual import Individual
+from .proposer import Proposer
 from .proxy import ProxyResult, ProxyTrainer
 from .rejection import LossRejection
 from .screening import ScreeningPool
@@ -72,6 +73,10 @@ class LossSearch:
             s.target.metric) if s.rejection.enabled else None
         self.pool = (ScreeningPool(self.rejection, s.rejection.workers)
                      if self.rejection and s.rejection.workers > 1 else None)
+        self.proposer = Proposer(self.searcher, self.rejection, self.pool,
+                                 s.rejection.max_redraws,
+                                 {b.name: b.eta for b in s.branches},
+                                 logger=self.logger)
         # Executors get the warm driver trainer (local) or what they need to
         # build warm workers of their own (process, ray); built before the
         # baseline so that workers warm up meanwhile.
@@ -94,50 +99,16 @@ class LossSearch:
             del baseline
 
     # -- one step ----------------------------------------------------------
-    def _next_candidate(self):
-        """Propose until a candidate passes rejection; returns its rows.
-
-        With a screening pool, proposals are drawn ``2 x workers`` at a time
-        and the RNG is rewound to just after the first passing one, so the
-        sequence of candidates does not depend on the number of workers.
-        """
-        rejected: List[Dict] = []
-        start = time.time()
-        max_redraws = self.settings.rejection.max_redraws
-        batch = 2 * self.pool.workers if self.pool else 1
-        while len(rejected) <= max_redraws:
-            proposals, states = [], []
-            for _ in range(batch):
-                proposals.append(self.searcher.propose())
-                states.append(self.searcher.rng.bit_generator.state)
-            if self.rejection is None:
-                screenings = [None] * batch
-            elif self.pool:
-                screenings = self.pool.screen([c for _, c in proposals])
-            else:
-                screenings = [self.rejection.screen(proposals[0][1])]
-            for (parent, child), state, screening in zip(
-                    proposals, states, screenings):
-                self.stats['generated'] += 1
-                if screening is None or screening.passed:
-                    self.searcher.rng.bit_generator.state = state
-                    return (parent, child, screening, rejected,
-                            time.time() - start)
-                rejected.append(dict(parent=parent, key=child.key,
-                                     trees=child.to_json(),
-                                     status='rejected',
-                                     reason=screening.reason,
-                                     gains=screening.gains))
-        raise RuntimeError(
-            f'{max_redraws} candidates in a row failed the rejection '
-            f'protocol; lower search.rejection.eta')
-
     def step(self) -> bool:
         """Add one candidate: equivalent (score reused, returns False) or
         submitted to the executor (returns True)."""
-        parent, child, screening, rejected, t_reject = self._next_candidate()
-        row = dict(parent=parent, key=child.key, trees=child.to_json(),
-                   redraws=len(rejected), t_reject=t_reject,
+        candidate = self.proposer.next()
+        child, screening, rejected = (candidate.individual,
+                                      candidate.screening, candidate.rejected)
+        self.stats['generated'] += len(rejected) + 1
+        row = dict(parent=candidate.parent, key=child.key,
+                   trees=child.to_json(), redraws=len(rejected),
+                   t_reject=candidate.seconds,
                    gains=screening.gains if screening else None,
                    fingerprint=screening.fingerprint if screening else None)
         twin = (self.archive.by_fingerprint(row['fingerprint'])

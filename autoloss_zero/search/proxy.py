@@ -20,6 +20,7 @@ from mmengine.config import Config
 from mmengine.dataset import InfiniteSampler
 from mmengine.runner import Runner
 from mmengine.runner.utils import set_random_seed
+from torch import nn
 
 from ..losses import SearchedLoss, capture
 from .individual import Individual
@@ -99,9 +100,11 @@ class ProxyTrainer:
         self.train_loader = Runner.build_dataloader(
             self.cfg.train_dataloader, seed=settings.seed)
         self.modules: Dict[str, List[SearchedLoss]] = {}
-        for module in self.model.modules():
+        for name, module in self.model.named_modules():
             if isinstance(module, SearchedLoss):
                 self.modules.setdefault(module.branch, []).append(module)
+                module.bind_head(self.model.get_submodule(
+                    name.rpartition('.')[0]))
         self._initial = self._snapshot()
 
     def _snapshot(self) -> dict:
@@ -145,7 +148,9 @@ class ProxyTrainer:
 
     def capture(self, num_samples: int) -> Dict[str, list]:
         """Record what each head passes its searched loss on ``num_samples``
-        training samples at random initialisation."""
+        training samples at random initialisation: {branch: [(module,
+        canvas), ...]}, the primary slot's calls only unless
+        ``search.rejection.heads='all'``."""
         loader_cfg = copy.deepcopy(self.cfg.train_dataloader)
         loader_cfg.update(batch_size=num_samples, batch_sampler=None,
                           sampler=dict(type='DefaultSampler', shuffle=True))
@@ -156,7 +161,23 @@ class ProxyTrainer:
             data = self.model.data_preprocessor(next(iter(loader)), True)
             self.model(**data, mode='loss')
         self.reset()
-        return {b: records.get(b, []) for b in self.modules}
+        captured = {b: records.get(b, []) for b in self.modules}
+        if self.settings.rejection.heads == 'primary':
+            for branch in self.settings.branches:
+                primary = self._module_at(branch.paths[0])
+                if primary is not None:
+                    captured[branch.name] = [
+                        (m, c) for m, c in captured[branch.name]
+                        if m is primary]
+        return captured
+
+    def _module_at(self, path: str) -> Optional[nn.Module]:
+        """The model's module at a config path ``model.<module path>``, or
+        None if the config path does not name a module path."""
+        try:
+            return self.model.get_submodule(path.split('.', 1)[1])
+        except (AttributeError, IndexError):
+            return None
 
     def train(self, individual: Optional[Individual] = None) -> ProxyResult:
         """Train from the initial state with ``individual``'s trees and

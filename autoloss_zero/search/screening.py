@@ -1,17 +1,18 @@
 """Screen candidates in parallel worker processes, deterministically.
 
 Rejection is compute-bound element-wise work on the captured tensors and
-independent per candidate, so it scales with processes (one torch thread
-each). Proposals are drawn in a batch, screened in parallel and consumed in
-order; the searcher's RNG is then rewound to just after the first passing
-proposal, so a search gives the same candidates with any number of workers.
+independent per tree, so it scales with processes (one torch thread each).
+The search draws trees in a batch, screens them in parallel and consumes
+them in order; the searcher's RNG is then rewound to just after the first
+passing tree, so a search gives the same candidates with any number of
+workers.
 """
 import multiprocessing
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 import torch
 
-from .individual import Individual
+from ..graph import Tree
 from .rejection import LossRejection, Screening
 
 _WORKER: Optional[LossRejection] = None
@@ -24,8 +25,9 @@ def _init_worker(rejection: LossRejection) -> None:
     _WORKER = rejection
 
 
-def _screen(key_json: str) -> Screening:
-    return _WORKER.screen(Individual.from_json(key_json))
+def _screen(item: Tuple[str, str]) -> Screening:
+    branch, tree = item
+    return _WORKER.screen_branch(branch, Tree.parse(tree))
 
 
 class ScreeningPool:
@@ -44,9 +46,9 @@ class ScreeningPool:
         self.pool = multiprocessing.get_context('spawn').Pool(
             workers, initializer=_init_worker, initargs=(rejection, ))
 
-    def screen(self, individuals: List[Individual]) -> List[Screening]:
-        """Screenings of ``individuals``, in order."""
-        return self.pool.map(_screen, [i.to_json() for i in individuals],
+    def screen(self, items: List[Tuple[str, Tree]]) -> List[Screening]:
+        """Screenings of (branch, tree) pairs, in order."""
+        return self.pool.map(_screen, [(b, str(t)) for b, t in items],
                              chunksize=1)
 
     def close(self) -> None:

@@ -1,13 +1,32 @@
 """Aging evolution over multi-branch loss individuals (ask/tell)."""
 import math
 from collections import deque
+from dataclasses import dataclass, field, replace
 from typing import Dict, Optional, Tuple
 
 import numpy as np
 
-from ..graph import SearchSpace, crossover, mutate, random_tree
+from ..graph import SearchSpace, Tree, crossover, mutate, random_tree
 from .individual import Individual
 from .settings import Evolution
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """What the next candidate is made of, before its trees are drawn.
+
+    ``parent`` is None in the random phase; ``branches`` are the branches
+    to draw afresh (all of them in the random phase), the others keep the
+    parent's tree; ``drawn`` holds trees drawn for it already.
+    """
+    parent_id: Optional[int]
+    parent: Optional[Individual]
+    branches: Tuple[str, ...]
+    drawn: Dict[str, Tree] = field(default_factory=dict)
+
+    def with_drawn(self, branch: str, tree: Tree) -> 'Proposal':
+        """A copy with ``tree`` drawn for ``branch``."""
+        return replace(self, drawn={**self.drawn, branch: tree})
 
 
 class AgingEvolution:
@@ -48,27 +67,41 @@ class AgingEvolution:
                    key=lambda m: sign * m[2])
         return best[0], Individual.from_json(best[1])
 
-    def propose(self) -> Tuple[Optional[int], Individual]:
-        """Next candidate (unscreened) and its parent id (None if random)."""
+    def plan(self) -> Proposal:
+        """The parent (tournament winner, or None while the population is
+        filling) and the branches to draw: one random branch by default,
+        every branch with ``mutate='all'`` or without a parent."""
         if len(self.population) < self.evolution.population:
-            return None, self.random_individual()
+            return Proposal(None, None, tuple(self.spaces))
         parent_id, parent = self._tournament()
+        branches = tuple(self.spaces) if self.evolution.mutate == 'all' else (
+            list(self.spaces)[self.rng.integers(len(self.spaces))], )
+        return Proposal(parent_id, parent, branches)
+
+    def draw(self, proposal: Proposal, branch: str) -> Tree:
+        """A fresh tree for ``branch`` of ``proposal``: random without a
+        parent, else a crossover (probability ``p_crossover``, with the
+        winner of another tournament) or a mutation of the parent's tree."""
+        space = self.spaces[branch]
+        if proposal.parent is None:
+            return random_tree(space, self.rng)
         evo = self.evolution
-        branches = list(self.spaces) if evo.mutate == 'all' else [
-            list(self.spaces)[self.rng.integers(len(self.spaces))]
-        ]
-        child = parent
-        for branch in branches:
-            space = self.spaces[branch]
-            if evo.p_crossover and self.rng.random() < evo.p_crossover:
-                _, other = self._tournament()
-                tree, _ = crossover(parent[branch], other[branch], space,
-                                    self.rng)
-            else:
-                tree = mutate(parent[branch], space, self.rng,
-                              p_copy=evo.p_copy, p_reinit=evo.p_reinit)
-            child = child.replace(branch, tree)
-        return parent_id, child
+        if evo.p_crossover and self.rng.random() < evo.p_crossover:
+            _, other = self._tournament()
+            tree, _ = crossover(proposal.parent[branch], other[branch], space,
+                                self.rng)
+            return tree
+        return mutate(proposal.parent[branch], space, self.rng,
+                      p_copy=evo.p_copy, p_reinit=evo.p_reinit)
+
+    def propose(self) -> Tuple[Optional[int], Individual]:
+        """Next candidate (unscreened) and its parent id (None if random):
+        :meth:`plan` with every planned branch drawn once."""
+        proposal = self.plan()
+        base = proposal.parent or {}
+        return proposal.parent_id, Individual({
+            b: self.draw(proposal, b) if b in proposal.branches else base[b]
+            for b in self.spaces})
 
     def tell(self, candidate_id: int, individual: Individual,
              score: float) -> None:

@@ -130,10 +130,20 @@ class Rejection:
     steps: int = 100
     lr: float = 0.1
     check_every: int = 10
+    #: failed draws of one branch in a row before the search gives up.
     max_redraws: int = 100000
     enabled: bool = True
     #: screening processes (> 1: a pool, one torch thread each).
     workers: int = 1
+    #: 'primary': screen what the branch's first slot saw (the decode head;
+    #: an auxiliary head shares the tree, not the screening): the network's
+    #: prediction, as in the paper, at half the cost. 'all': every slot.
+    heads: str = 'primary'
+
+    def __post_init__(self):
+        if self.heads not in ('primary', 'all'):
+            raise ValueError(f"search.rejection.heads must be 'primary' or "
+                             f"'all', got {self.heads!r}")
 
 
 @dataclass(frozen=True)

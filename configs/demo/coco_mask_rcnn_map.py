@@ -11,18 +11,6 @@ _base_ = [
     './mask-rcnn_r18_fpn_demo-coco.py',
     '../_base_/search/rcnn_branches.py'
 ]
-# The evaluation rescales predictions by the image's scale_factor, which only
-# a Resize sets: an identity resize (the demo images are small already).
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale_factor=1.0),
-    dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
-    dict(type='PackDetInputs',
-         meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
-                    'scale_factor'))
-]
-val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
-test_dataloader = val_dataloader
 # The mask branch's eta (0.4) accepts mmdet's mask BCE (gain 0.6-1.0 in mask
 # IoU) and rejects "all foreground" (neg(yhat), gain ~0.2).
 search = dict(
@@ -31,5 +19,8 @@ search = dict(
         mask=dict(type='SearchedMaskLoss',
                   paths=['model.roi_head.mask_head.loss_mask'], eta=0.4)),
     evolution=dict(population=4),
+    # two screening processes: the random phase draws ~1e4 trees for the
+    # RPN regression branch per candidate
+    rejection=dict(workers=2),
     proxy=dict(max_iters=100),
     budget=dict(evaluations=10))

@@ -43,6 +43,30 @@ def test_sigmoid_rpn_convention():
     assert classification_accuracy(scores[:, 0], labels) == 0.5
 
 
+def test_balanced_accuracy_averages_the_classes_present():
+    # 3 background rows (label 2), 1 row of class 0; all predicted 0 or 2
+    logits = torch.tensor([[0., 0., 1.], [0., 0., 1.], [0., 0., 1.],
+                           [0., 0., 1.]])
+    labels = torch.tensor([2, 2, 2, 0])
+    assert classification_accuracy(logits, labels) == 0.75
+    # background everywhere: recall 1 on class 2, 0 on class 0
+    assert classification_accuracy(logits, labels, balanced=True) == 0.5
+    # weights count within each class; a zero-weight class is absent
+    weight = torch.tensor([1., 1., 2., 0.])
+    assert classification_accuracy(logits, labels, weight,
+                                   balanced=True) == 1.0
+    logits[3] = torch.tensor([1., 0., 0.])
+    logits[0] = torch.tensor([0., 1., 0.])  # one background row wrong
+    assert classification_accuracy(logits, labels, weight=torch.tensor(
+        [1., 1., 2., 1.]), balanced=True) == pytest.approx((3 / 4 + 1) / 2)
+    # sigmoid style: 1 foreground of 4 rows, everything called background
+    scores = torch.full((4, 1), -1.)
+    assert classification_accuracy(scores, torch.tensor([0, 1, 1, 1]),
+                                   balanced=True) == 0.5
+    assert classification_accuracy(torch.zeros(0, 3), torch.zeros(
+        0, dtype=torch.long), balanced=True) == 0.0
+
+
 def test_classification_empty_and_nonfinite():
     assert classification_accuracy(torch.zeros(0, 3),
                                    torch.zeros(0, dtype=torch.long)) == 0.0
@@ -71,6 +95,18 @@ def test_known_shift_and_scale():
     assert box_iou_on_unit_prior(pred[:1], target[:1]) == pytest.approx(1 / 3)
     assert box_iou_on_unit_prior(pred, target, weight) == pytest.approx(
         (1 / 3 + 1 / 2) / 2)
+
+
+def test_head_stds_decode_the_targets_where_the_head_does():
+    """mmdet's RoI head encodes deltas divided by (0.1, 0.1, 0.2, 0.2): a
+    target of 5 in x is half a width, IoU 1/3 with the prior."""
+    target = torch.tensor([[5., 0., 0., 0.]])
+    stds = (0.1, 0.1, 0.2, 0.2)
+    assert box_iou_on_unit_prior(torch.zeros(1, 4), target,
+                                 stds=stds) == pytest.approx(1 / 3)
+    assert box_iou_on_unit_prior(torch.zeros(1, 4), target) == 0.0
+    assert box_iou_on_unit_prior(target, target.clone(),
+                                 stds=stds) == pytest.approx(1.0)
 
 
 def test_box_empty_nonfinite_and_decoded():

@@ -1,6 +1,10 @@
-"""Fixtures: tiny segmentation search configs on the generated data."""
+"""Fixtures: tiny search configs on the generated data, scripted
+proposals."""
 import pytest
 from mmengine.config import Config
+
+from autoloss_zero.search import Individual
+from autoloss_zero.search.searcher import Proposal
 
 from ..conftest import REPO, point_data_root
 
@@ -26,3 +30,18 @@ def tiny_search_config(name, data_root, **overrides) -> Config:
 @pytest.fixture
 def seg_search_cfg(tiny_data):
     return tiny_search_config('demo/voc_miou.py', tiny_data['voc'])
+
+
+def script_proposals(search, individuals, then_real=True):
+    """Make ``search`` propose ``individuals`` (dicts or Individuals) in
+    order, as fixed plans (nothing drawn; still screened), then the
+    searcher's own plans (or nothing more, with ``then_real=False``)."""
+    queue = [Individual(i) for i in individuals]
+    plan = search.searcher.plan
+
+    def scripted():
+        if queue or not then_real:
+            return Proposal(None, queue.pop(0), ())
+        return plan()
+
+    search.searcher.plan = scripted

@@ -31,13 +31,15 @@ DEFAULTS = {
     'rpn_cls': BCE, 'rpn_reg': L1, 'rcnn_cls': CE, 'rcnn_reg': L1,
     'mask': BCE, 'heatmap': MSE,
 }
-# Trees that ignore the target (``y``: no gradient) or push the prediction
-# away from it, per branch.
+# Trees that ignore the target (``y``: no gradient; ``yhat``, ``square``:
+# predict background everywhere, pull the deltas to zero) or push the
+# prediction away from it, per branch.
 DEGENERATE = {
-    'rpn_cls': ['y', 'neg(yhat)', 'neg(square(yhat))'],
-    'rpn_reg': ['y', 'neg(yhat)', 'yhat'],
-    'rcnn_cls': ['y', 'neg(yhat)', 'yhat'],
-    'rcnn_reg': ['y', 'neg(yhat)', 'yhat'],
+    'rpn_cls': ['y', 'neg(yhat)', 'neg(square(yhat))', 'yhat',
+                'square(yhat)'],
+    'rpn_reg': ['y', 'neg(yhat)', 'yhat', 'abs(yhat)', 'square(yhat)'],
+    'rcnn_cls': ['y', 'neg(yhat)', 'yhat', 'square(yhat)'],
+    'rcnn_reg': ['y', 'neg(yhat)', 'yhat', 'abs(yhat)', 'square(yhat)'],
     'mask': ['y', 'neg(yhat)', 'yhat'],
     'heatmap': ['y', 'neg(yhat)', 'abs(yhat)'],
 }
@@ -90,6 +92,25 @@ def test_every_branch_is_captured(rejection, model):
     for branch, calls in rej.captured.items():
         assert calls, branch
         assert 0.0 <= rej.initial_scores[branch] <= 1.0
+
+
+def test_box_branches_take_their_heads_coder_stds(rejection):
+    """The rejection metric decodes deltas as each head's coder does."""
+    rej = rejection('faster')
+    stds = {b: rej.captured[b][0][0].delta_stds
+            for b in ('rpn_reg', 'rcnn_reg')}
+    assert stds == {'rpn_reg': (1., 1., 1., 1.),
+                    'rcnn_reg': (0.1, 0.1, 0.2, 0.2)}
+
+
+def test_fpn_levels_are_screened_as_one_canvas(rejection):
+    """The RPN's per-level calls are merged (exactly) into one canvas of
+    the counted rows only, one metric over all of them."""
+    rej = rejection('faster')
+    for branch in ('rpn_cls', 'rpn_reg'):
+        (module, canvas), = rej.captured[branch]
+        weight = canvas.weight.flatten(1)
+        assert bool((weight > 0).any(dim=1).all()), branch
 
 
 @pytest.mark.parametrize('model', ['faster', 'mask', 'pose'])

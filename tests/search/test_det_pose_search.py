@@ -4,11 +4,14 @@ The demo searches (Faster R-CNN: 4 branches, Mask R-CNN: 5, pose: 1) run
 with tiny budgets on the tiny generated COCO data; a discovered snippet then
 drops into the full-scale Faster R-CNN R-50 config.
 
-The etas are lowered to -1 here (a candidate passes unless its loss or
-gradient is non-finite or zero): the engine re-draws whole individuals, and
-the chance that random trees pass the configs' etas in 4-5 branches at once
-(~1e-6 for Faster R-CNN) is far too small for a unit test. Rejection with
-the configs' etas is tested per branch in test_det_pose_rejection.py.
+The configs' own per-branch etas apply. The mmdet/mmpose default losses are
+proposed first, twice (as written and as an algebraic variant); with a
+population of 2 the searcher's next proposal mutates one of their branches,
+which must pass that branch's rejection (the others are kept). A random
+initial individual takes 1-4 minutes of per-branch re-draws here (the RPN
+regression branch passes ~1e-4 of random trees), too long for a unit test:
+tests/search/test_proposer.py covers the re-draws, and the demo configs run
+them (README).
 """
 import functools
 import json
@@ -20,12 +23,12 @@ from mmengine.config import Config
 from mmengine.registry import MODELS
 from mmengine.runner import Runner
 
-from autoloss_zero.search import Individual, LossSearch
+from autoloss_zero.search import LossSearch
 from autoloss_zero.search.apply_loss import apply_searched_loss
 from autoloss_zero.search.settings import resolve_path
 
 from ..conftest import REPO, point_data_root
-from .conftest import tiny_search_config
+from .conftest import script_proposals, tiny_search_config
 
 RPN_CLS = 'model.rpn_head.loss_cls'
 RPN_REG = 'model.rpn_head.loss_bbox'
@@ -48,6 +51,14 @@ DEFAULT_TREES = {
     'rcnn_cls': 'neg(mul(y,log(yhat)))', 'rcnn_reg': 'abs(add(yhat,neg(y)))',
     'mask': BCE, 'heatmap': 'square(add(yhat,neg(y)))',
 }
+# The same losses written differently (a different key, the same gradient).
+VARIANTS = {
+    'rpn_cls': BCE.replace('mul(y,log(yhat))', 'mul(log(yhat),y)'),
+    'rpn_reg': 'abs(add(neg(y),yhat))',
+    'rcnn_cls': 'mul(y,neg(log(yhat)))', 'rcnn_reg': 'abs(add(neg(y),yhat))',
+    'mask': BCE.replace('mul(y,log(yhat))', 'mul(log(yhat),y)'),
+    'heatmap': 'square(add(neg(y),yhat))',
+}
 TYPES = {
     'rpn_cls': 'SearchedSigmoidClsLoss', 'rpn_reg': 'SearchedBoxLoss',
     'rcnn_cls': 'SearchedSoftmaxClsLoss', 'rcnn_reg': 'SearchedBoxLoss',
@@ -59,21 +70,17 @@ TYPES = {
 def _search(name, data_root, work_dir):
     config, _, branches = DEMOS[name]
     overrides = {
-        'search.budget.evaluations': 2,
-        'search.rejection.steps': 10,
-        'search.rejection.check_every': 10,
-        'search.rejection.samples': 2,
+        'search.budget.evaluations': 3,
+        'search.evolution.population': 2,
+        'search.rejection.samples': 5,
         'val_dataloader.batch_size': 4,
     }
-    overrides.update({f'search.branches.{b}.eta': -1.0 for b in branches})
     cfg = tiny_search_config(config, data_root, **overrides)
     search = LossSearch(cfg, work_dir)
     # The mmdet/mmpose default losses first (a candidate that trains for
-    # sure, so that best/ is not empty), then the searcher's own proposals.
-    queue = [Individual({b: DEFAULT_TREES[b] for b in branches})]
-    propose = search.searcher.propose
-    search.searcher.propose = lambda: ((None, queue.pop(0)) if queue else
-                                       propose())
+    # sure, so that best/ is not empty), then the searcher's own proposal.
+    script_proposals(search, [{b: DEFAULT_TREES[b] for b in branches},
+                              {b: VARIANTS[b] for b in branches}])
     return search, search.run()
 
 
@@ -96,7 +103,7 @@ def test_demo_search_end_to_end(demo_search, name):
     assert [b.name for b in search.settings.branches] == list(branches)
     counts = summary['counts']
     assert counts['baseline'] == 1 and counts['running'] == 0
-    assert search.archive.num_evaluated() == 2
+    assert search.archive.num_evaluated() == 3
     assert (work_dir / 'search.sqlite').is_file()
     # The baseline was scored by the OpenMMLab CocoMetric under the target key.
     baseline = search.archive.baseline()
@@ -111,6 +118,18 @@ def test_demo_search_end_to_end(demo_search, name):
         prints = row['fingerprint'].split('|')
         assert [p.split(':')[0] for p in prints] == list(branches)
         assert set(row['gains']) == set(branches)
+    etas = {b.name: b.eta for b in search.settings.branches}
+    assert etas == {b: search.cfg.search.branches[b].eta for b in branches}
+    *scripted, proposal = rows  # then the searcher's own proposal
+    parent = next(r for r in scripted if r['id'] == proposal['parent'])
+    before, child = (json.loads(r['trees']) for r in (parent, proposal))
+    assert sum(before[b] != child[b] for b in branches) <= 1
+    assert all(proposal['gains'][b] >= etas[b] for b in branches)
+    # rejected draws on the way hold the one failing branch's tree
+    for row in search.archive.rows("status = 'rejected'"):
+        assert len(json.loads(row['trees'])) == 1
+        branch = row['key'].split('=')[0]
+        assert row['reason'].startswith(f'{branch}:')
     # best/top1.py: one slot per branch path, building the searched module.
     snippet = Config.fromfile(str(work_dir / 'best' / 'top1.py'))
     best = summary['best'][0]['trees']

@@ -6,9 +6,9 @@ from mmengine.config import Config
 from mmengine.registry import MODELS
 
 from autoloss_zero.graph import TreeSyntaxError
-from autoloss_zero.search import Individual, LossSearch, SearchSettings
+from autoloss_zero.search import LossSearch, SearchSettings
 
-from .conftest import tiny_search_config
+from .conftest import script_proposals, tiny_search_config
 
 CE = 'neg(mul(y,log(yhat)))'
 OVERFLOW = 'mul(exp(exp(inv(yhat))),exp(exp(inv(yhat))))'
@@ -16,13 +16,7 @@ OVERFLOW = 'mul(exp(exp(inv(yhat))),exp(exp(inv(yhat))))'
 
 def scripted(search, trees):
     """Make the searcher propose ``trees`` in order (then the real ones)."""
-    queue = [Individual({'seg': t}) for t in trees]
-    propose = search.searcher.propose
-
-    def fake():
-        return (None, queue.pop(0)) if queue else propose()
-
-    search.searcher.propose = fake
+    script_proposals(search, [{'seg': t} for t in trees])
 
 
 @pytest.mark.parametrize('metric', [

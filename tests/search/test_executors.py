@@ -17,7 +17,7 @@ from autoloss_zero.search import Individual, LossSearch, SearchSettings
 from autoloss_zero.search.executors import ProcessExecutor, RayExecutor
 from autoloss_zero.search.soak import check_archive
 
-from .conftest import tiny_search_config
+from .conftest import script_proposals, tiny_search_config
 
 BUDGET = 4
 TRAINED = ('trained', 'diverged', 'failed')
@@ -36,8 +36,7 @@ def cross_entropy_search(tiny_data, work_dir, executor, max_iters=2):
         'search.executor': executor,
     })
     search = LossSearch(cfg, work_dir)
-    queue = [Individual({'seg': t}) for t in CE]
-    search.searcher.propose = lambda: (None, queue.pop(0))
+    script_proposals(search, [{'seg': t} for t in CE], then_real=False)
     return search
 
 

@@ -7,7 +7,6 @@ resumed with ``--resume``. Because the RNG state and every finished
 candidate are committed together, the final archive must equal that of an
 uninterrupted search with the same seed: nothing lost, nothing duplicated.
 """
-import os
 import signal
 import sqlite3
 import subprocess

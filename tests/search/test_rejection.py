@@ -1,6 +1,9 @@
 """Loss rejection and the gradient-equivalence fingerprint, on tensors
 captured from the randomly initialised tiny DeepLabV3+."""
+from dataclasses import replace
+
 import pytest
+import torch
 
 from autoloss_zero.search import (Individual, LossRejection, ProxyTrainer,
                                   SearchSettings)
@@ -12,10 +15,14 @@ CE = 'neg(mul(y,log(yhat)))'
 
 
 @pytest.fixture(scope='module')
-def captured(tiny_data, tmp_path_factory):
+def trainer(tiny_data, tmp_path_factory):
     cfg = tiny_search_config('demo/voc_miou.py', tiny_data['voc'])
-    trainer = ProxyTrainer(cfg, SearchSettings.from_config(cfg),
-                           tmp_path_factory.mktemp('proxy'))
+    return ProxyTrainer(cfg, SearchSettings.from_config(cfg),
+                        tmp_path_factory.mktemp('proxy'))
+
+
+@pytest.fixture(scope='module')
+def captured(trainer):
     return trainer.capture(2)
 
 
@@ -29,12 +36,28 @@ def screen(rejection, tree):
     return rejection.screen(Individual({'seg': tree}))
 
 
-def test_capture_holds_decode_and_auxiliary_calls(captured):
-    calls = captured['seg']
-    assert len(calls) == 2  # decode head and auxiliary head
-    for module, canvas in calls:
+def test_capture_holds_the_decode_head_or_every_head(trainer, captured):
+    """By default only the primary slot (the decode head) is screened; the
+    auxiliary head shares its tree. heads='all' screens both."""
+    decode = trainer.model.decode_head.loss_decode
+    assert [m for m, _ in captured['seg']] == [decode]
+    settings = trainer.settings
+    trainer.settings = replace(settings, rejection=replace(
+        settings.rejection, heads='all'))
+    try:
+        every = trainer.capture(2)['seg']
+    finally:
+        trainer.settings = settings
+    assert [m for m, _ in every] == [
+        decode, trainer.model.auxiliary_head.loss_decode]
+    for module, canvas in every:
         assert canvas.logits.shape[:2] == (2, 6)
         assert not canvas.logits.requires_grad
+    torch.testing.assert_close(every[0][1].logits, captured['seg'][0][1]
+                               .logits)
+    with pytest.raises(ValueError, match="heads must be 'primary' or 'all'"
+                       ".*'aux'"):
+        Rejection(heads='aux')
 
 
 def test_cross_entropy_passes_and_exits_early(rejection):

@@ -9,8 +9,11 @@ train_pipeline = [
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackDetInputs')
 ]
+# The evaluation rescales predictions by the image's scale_factor, which only
+# a Resize sets: an identity resize (the demo images are small already).
 test_pipeline = [
     dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale_factor=1.0),
     dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
     dict(type='PackDetInputs',
          meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',

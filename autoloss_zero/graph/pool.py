@@ -28,7 +28,9 @@ def _max3(x: torch.Tensor, dim: int) -> Tuple[torch.Tensor, torch.Tensor,
     value = torch.maximum(torch.maximum(first, second), third)
     # value >= each element, so sign(value - element) is 0 where the element
     # is the maximum, else 1 (float arithmetic: vectorised, unlike
-    # comparisons producing bool); every window holds a finite element.
+    # comparisons producing bool). Every window holds an element of x (the
+    # -inf padding is one-sided); at an infinite maximum inf - inf is NaN
+    # and torch.sign(NaN) is 0, so it still counts as the maximum (tested).
     return value, torch.sign(value - first), torch.sign(value - second)
 
 

@@ -20,6 +20,8 @@ from torch import Tensor
 from ..graph import OPS, Tree, evaluate, reduce_loss
 
 Leaves = Dict[str, Tensor]
+#: meta key of a merged canvas: the number of rows of each merged call.
+ROW_SEGMENTS = 'row_segments'
 
 
 @dataclass
@@ -59,8 +61,9 @@ class Canvas:
         return self.mapped(det, det(avg_factor))
 
     def mapped(self, fn, avg_factor) -> 'Canvas':
-        """A copy with ``fn`` applied to every tensor field (logits,
-        targets, weight, valid, meta) and the normaliser ``avg_factor``."""
+        """A copy with ``fn`` applied to the logits and to every value of
+        targets, weight, valid and meta (None and non-tensors included),
+        and the normaliser ``avg_factor``."""
         return replace(
             self,
             logits=fn(self.logits),
@@ -109,7 +112,8 @@ def compact_rows(canvas: Canvas) -> Canvas:
     """
     keep = counted_mask(canvas)
     num_rows = canvas.logits.shape[0]
-    if keep is None or keep.shape[0] != num_rows:
+    if (keep is None or keep.shape[0] != num_rows
+            or canvas.logits.shape[2:] != (1, 1)):
         return canvas
     rows = keep.flatten(1).any(dim=1)
     avg_factor = canvas.avg_factor
@@ -130,13 +134,15 @@ def merge_rows(canvases: Sequence[Canvas]) -> Optional[Canvas]:
 
     Rows are concatenated and each call's normaliser is folded into its row
     weights, so the merged loss (normaliser 1) is exactly the sum of the
-    calls' losses, value and gradient. Returns None where that cannot hold:
+    calls' losses, value and gradient; ``meta['row_segments']`` keeps each
+    call's number of rows. Returns None where that cannot hold:
     spatial canvases, valid masks, or calls whose targets or meta differ in
     kind.
     """
-    if any(c.valid is not None or c.logits.shape[2:] != (1, 1)
-           for c in canvases) or len({c.logits.shape[1:]
-                                      for c in canvases}) > 1:
+    per_row = all(c.valid is None and c.logits.shape[2:] == (1, 1)
+                  for c in canvases)
+    if not canvases or not per_row or len(
+            {c.logits.shape[1:] for c in canvases}) > 1:
         return None
     first = canvases[0]
     if any(c.targets.keys() != first.targets.keys()
@@ -170,6 +176,9 @@ def merge_rows(canvases: Sequence[Canvas]) -> Optional[Canvas]:
         meta = {k: cat([c.meta[k] for c in canvases]) for k in first.meta}
     except _Unmergeable:
         return None
+    #: rows of each call, in order (the fingerprint keeps one gradient
+    #: norm per call).
+    meta[ROW_SEGMENTS] = tuple(c.logits.shape[0] for c in canvases)
     return Canvas(logits=torch.cat([c.logits for c in canvases]),
                   targets=targets, weight=torch.cat(weights), valid=None,
                   avg_factor=1.0, meta=meta)

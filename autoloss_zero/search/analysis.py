@@ -4,7 +4,9 @@
 :func:`format_analysis` renders it as plain-text tables
 (tools/analyze_search.py).
 
-Definitions (every candidate except the baseline counts as *generated*):
+Definitions (every candidate except the baseline counts as *generated*; a
+rejected row is one drawn tree: the whole individual's in a one-branch
+search, the failing branch's in a multi-branch one):
 
 * rejection rate = rejected / generated;
 * equivalence rate = equivalent / (generated - rejected), the share of

@@ -48,9 +48,11 @@ class Proposer:
         searcher: plans proposals and draws trees.
         rejection: the protocol, or None (every tree passes).
         pool: parallel screening, or None (in-process).
-        max_redraws: failed draws of one branch in a row before giving up.
+        max_redraws: failed draws in a row (of any branch) before giving
+            up.
         etas: {branch: threshold}, named in the give-up error.
-        cache_size: screenings kept (least recently used dropped).
+        cache_size: failed screenings kept (least recently used dropped);
+            passed ones are all kept.
         logger: where to report progress of long re-draw runs (every
             ``report_every`` seconds), or None.
     """
@@ -68,8 +70,14 @@ class Proposer:
         self.pool = pool
         self.max_redraws = max_redraws
         self.etas = etas or {}
+        if cache_size < 1:
+            raise ValueError(f'cache_size must be >= 1, got {cache_size}')
         self.cache_size = cache_size
-        self._cache: 'OrderedDict[Tuple[str, str], Screening]' = OrderedDict()
+        #: screenings that passed (as many as candidates: all kept) and the
+        #: most recent failed ones (least recently used dropped).
+        self._passed: Dict[Tuple[str, str], Screening] = {}
+        self._failed: 'OrderedDict[Tuple[str, str], Screening]' = \
+            OrderedDict()
         self.screened = 0  # trees actually screened (cache misses)
         self.logger = logger
         self.report_every = report_every
@@ -77,12 +85,13 @@ class Proposer:
     def next(self) -> Candidate:
         """The next candidate whose every branch passes rejection."""
         start, rejected = time.time(), []
-        plan = self.searcher.plan()
-        if plan.parent is not None and len(plan.branches) == 1:
-            # A mutation of one branch (the default): a rejected child means
-            # a new tournament, as in the paper.
-            plan = self._first_passing(self._mutations(plan), rejected)[0]
         while True:
+            plan = self.searcher.plan()
+            if plan.parent is not None and len(plan.branches) == 1:
+                # A mutation of one branch (the default): a rejected child
+                # means a new tournament, as in the paper.
+                plan = self._first_passing(self._mutations(plan),
+                                           rejected)[0]
             trees, screenings = {}, {}
             for branch in self.searcher.spaces:
                 if branch in plan.branches and branch not in plan.drawn:
@@ -94,8 +103,10 @@ class Proposer:
                     screening, = self.screen([(branch, tree)])
                     if screening is not None and not screening.passed:
                         # possible only if the settings changed on resume
+                        # (or a scripted plan): draw a new plan
                         rejected.append(self._row(plan, branch, tree,
                                                   screening))
+                        self._check_budget(len(rejected), branch)
                         break
                 trees[branch], screenings[branch] = tree, screening
             else:
@@ -103,7 +114,6 @@ class Proposer:
                             Screening.combine(screenings))
                 return Candidate(plan.parent_id, Individual(trees), combined,
                                  rejected, time.time() - start)
-            plan = self.searcher.plan()
 
     def _mutations(self, first: Proposal) -> Iterator[Tuple[Proposal, str,
                                                              Tree]]:
@@ -153,35 +163,46 @@ class Proposer:
                     return plan, tree, screening
                 rejected.append(self._row(plan, branch, tree, screening))
                 failures += 1
-                if failures > self.max_redraws:
-                    raise RuntimeError(
-                        f'{self.max_redraws} trees in a row failed the '
-                        f'rejection protocol, the last for branch '
-                        f'{branch!r}; lower its threshold (search.branches.'
-                        f'{branch}.eta = {self.etas.get(branch)}) or check '
-                        f'the capture')
+                self._check_budget(failures, branch)
+
+    def _check_budget(self, failures: int, branch: str) -> None:
+        """RuntimeError once ``max_redraws`` draws in a row failed."""
+        if failures >= self.max_redraws:
+            raise RuntimeError(
+                f'{failures} trees in a row failed the rejection protocol, '
+                f'the last for branch {branch!r}; lower its threshold '
+                f'(search.branches.{branch}.eta = {self.etas.get(branch)}) '
+                f'or check the capture')
 
     def screen(self, items: List[Tuple[str, Tree]]
                ) -> List[Optional[Screening]]:
-        """Screenings of (branch, tree) pairs (cached), in order."""
+        """Screenings of (branch, tree) pairs (cached), in order.
+
+        With a pool every tree is screened there (one torch thread, like
+        every other), so results never depend on which path screened them.
+        """
         if self.rejection is None:
             return [None] * len(items)
         keys = [(branch, str(tree)) for branch, tree in items]
         todo = {k: item for k, item in zip(keys, items)
-                if k not in self._cache}
+                if k not in self._passed and k not in self._failed}
         if todo:
-            if self.pool and len(todo) > 1:
+            if self.pool:
                 results = self.pool.screen(list(todo.values()))
             else:
                 results = [self.rejection.screen_branch(branch, tree)
                            for branch, tree in todo.values()]
             self.screened += len(todo)
-            self._cache.update(zip(todo, results))
+            for key, result in zip(todo, results):
+                store = self._passed if result.passed else self._failed
+                store[key] = result
+        found = [self._passed.get(k) or self._failed[k] for k in keys]
         for key in keys:
-            self._cache.move_to_end(key)
-        while len(self._cache) > self.cache_size:
-            self._cache.popitem(last=False)
-        return [self._cache[k] for k in keys]
+            if key in self._failed:
+                self._failed.move_to_end(key)
+        while len(self._failed) > self.cache_size:
+            self._failed.popitem(last=False)
+        return found
 
     @staticmethod
     def _row(plan: Proposal, branch: str, tree: Tree,

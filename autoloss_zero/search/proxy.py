@@ -164,11 +164,18 @@ class ProxyTrainer:
         captured = {b: records.get(b, []) for b in self.modules}
         if self.settings.rejection.heads == 'primary':
             for branch in self.settings.branches:
+                if len(branch.paths) == 1:
+                    continue  # every call is the primary slot's
                 primary = self._module_at(branch.paths[0])
-                if primary is not None:
-                    captured[branch.name] = [
-                        (m, c) for m, c in captured[branch.name]
-                        if m is primary]
+                if not isinstance(primary, SearchedLoss):
+                    raise ValueError(
+                        f"search.rejection.heads='primary' screens the "
+                        f"module at branch {branch.name!r}'s first path, but "
+                        f"{branch.paths[0]!r} names no searched-loss module "
+                        f"of the model (model.<module path>); set "
+                        f"search.rejection.heads='all' to screen every slot")
+                captured[branch.name] = [
+                    (m, c) for m, c in captured[branch.name] if m is primary]
         return captured
 
     def _module_at(self, path: str) -> Optional[nn.Module]:

@@ -21,7 +21,7 @@ import torch
 
 from ..graph import Tree
 from ..losses import Canvas, SearchedLoss
-from ..losses.canvas import compact_rows, merge_rows
+from ..losses.canvas import ROW_SEGMENTS, compact_rows, merge_rows
 from .individual import Individual
 from .settings import Rejection
 
@@ -56,17 +56,23 @@ def _round2(value: float) -> str:
     return f'{value:.1e}'
 
 
-def _grad_norms(grad: torch.Tensor, per_sample: bool) -> List[str]:
+def _grad_norms(grad: torch.Tensor, per_sample: bool,
+                segments: Optional[Sequence[int]] = None) -> List[str]:
+    """Gradient norms of one call: per sample (spatial canvases), per
+    merged call (``segments`` of rows), else one for the whole call."""
     if per_sample:
         return [_round2(v) for v in grad.flatten(1).norm(dim=1).tolist()]
-    return [_round2(float(grad.norm()))]
+    parts = grad.split(list(segments)) if segments else [grad]
+    return [_round2(float(part.norm())) for part in parts]
 
 
 def _all_finite(tensor: torch.Tensor) -> bool:
-    """Whether every element is finite: its float64 sum is (a sum of finite
-    float32 values cannot overflow float64; inf and NaN propagate), at 1/8
-    the cost of ``isfinite(t).all()``."""
-    return bool(torch.isfinite(tensor.sum(dtype=torch.float64)))
+    """Whether every element is finite. A finite float64 sum proves it (inf
+    and NaN propagate) at 1/8 the cost of ``isfinite(t).all()``, which
+    decides only when the sum is not finite (it may overflow)."""
+    if bool(torch.isfinite(tensor.sum(dtype=torch.float64))):
+        return True
+    return bool(torch.isfinite(tensor).all())
 
 
 def _adam(params: List[torch.Tensor], lr: float) -> torch.optim.Adam:
@@ -131,7 +137,8 @@ class LossRejection:
 
     def _score(self, branch: str, logits: Sequence[torch.Tensor]) -> float:
         """The branch metric: the mean over calls weighted by their counted
-        rows, so that an FPN level without positives does not count."""
+        rows (several calls remain with ``heads='all'``, or calls that could
+        not be merged)."""
         calls, weights = self.captured[branch], self.weights[branch]
         with torch.no_grad():
             scores = [m.rejection_score(c, z, self.metric)
@@ -181,8 +188,9 @@ class LossRejection:
                 if not any(bool(g.any()) for g in grads):  # 0 rows too
                     return reject(f'{branch}: zero gradient', step)
                 fingerprint = ','.join(
-                    v for (m, _), g in zip(calls, grads)
-                    for v in _grad_norms(g, m.spatial))
+                    v for (m, c), g in zip(calls, grads)
+                    for v in _grad_norms(g, m.spatial,
+                                         c.meta.get(ROW_SEGMENTS)))
             optimizer.step()
             last = step + 1 == settings.steps
             if (step + 1) % settings.check_every == 0 or last:

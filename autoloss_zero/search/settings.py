@@ -130,7 +130,8 @@ class Rejection:
     steps: int = 100
     lr: float = 0.1
     check_every: int = 10
-    #: failed draws of one branch in a row before the search gives up.
+    #: failed draws in a row (trees of any branch) before the search gives
+    #: up.
     max_redraws: int = 100000
     enabled: bool = True
     #: screening processes (> 1: a pool, one torch thread each).

@@ -107,10 +107,18 @@ def test_fpn_levels_are_screened_as_one_canvas(rejection):
     """The RPN's per-level calls are merged (exactly) into one canvas of
     the counted rows only, one metric over all of them."""
     rej = rejection('faster')
+    defaults = Individual({b: DEFAULTS[b] for b in BRANCHES['faster']})
+    prints = dict(p.split(':') for p in
+                  rej.screen(defaults).fingerprint.split('|'))
     for branch in ('rpn_cls', 'rpn_reg'):
         (module, canvas), = rej.captured[branch]
         weight = canvas.weight.flatten(1)
         assert bool((weight > 0).any(dim=1).all()), branch
+        # five FPN levels: the fingerprint keeps one gradient norm each
+        segments = canvas.meta['row_segments']
+        assert len(segments) == 5
+        assert sum(segments) == canvas.logits.shape[0]
+        assert len(prints[branch].split(',')) == 5
 
 
 @pytest.mark.parametrize('model', ['faster', 'mask', 'pose'])

@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from autoloss_zero.graph import SearchSpace
+from autoloss_zero.graph import SearchSpace, Tree
 from autoloss_zero.search import AgingEvolution, Individual, Screening
 from autoloss_zero.search.proposer import Proposer
 from autoloss_zero.search.searcher import Proposal
@@ -123,6 +123,26 @@ def test_screenings_are_cached_per_branch_and_tree():
     assert sorted(rejection.calls) == [('a', 'y'), ('b', 'neg(yhat)'),
                                        ('c', 'y')]
     assert proposer.screened == 3
+
+
+def test_cache_keeps_passing_screenings_and_any_batch_size():
+    searcher, rejection, proposer = make(has_leaf('yhat'), cache_size=1)
+    items = [('b', Tree.parse(t)) for t in ('y', 'yhat', 'neg(y)', 'y')]
+    results = proposer.screen(items)
+    assert [r.passed for r in results] == [False, True, False, False]
+    assert proposer.screened == 3  # 'y' once
+    proposer.screen([('b', Tree.parse('yhat'))])  # passed: never evicted
+    assert proposer.screened == 3
+    with pytest.raises(ValueError, match='cache_size must be >= 1'):
+        make(has_leaf('yhat'), cache_size=0)
+
+
+def test_kept_branches_failing_forever_stop_at_the_budget():
+    searcher, rejection, proposer = make(has_leaf('yhat'), max_redraws=5)
+    bad = Individual({'a': 'y', 'b': 'y', 'c': 'y'})
+    searcher.plan = lambda: Proposal(None, bad, ())
+    with pytest.raises(RuntimeError, match="5 trees in a row.*branch 'b'"):
+        proposer.next()
 
 
 def test_a_kept_branch_that_fails_rejects_the_plan():

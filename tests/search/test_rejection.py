@@ -60,6 +60,13 @@ def test_capture_holds_the_decode_head_or_every_head(trainer, captured):
         Rejection(heads='aux')
 
 
+def test_primary_head_must_be_a_module_of_the_model(trainer, monkeypatch):
+    monkeypatch.setattr(trainer, '_module_at', lambda path: None)
+    with pytest.raises(ValueError, match="'model.decode_head.loss_decode' "
+                       "names no searched-loss module.*heads='all'"):
+        trainer.capture(2)
+
+
 def test_cross_entropy_passes_and_exits_early(rejection):
     result = screen(rejection, CE)
     assert result.passed, result.reason

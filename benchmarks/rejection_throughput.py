@@ -13,6 +13,7 @@ import argparse
 import dataclasses
 import time
 
+import numpy as np
 import torch
 from _common import demo_config, work_dir
 
@@ -23,8 +24,9 @@ def main():
     parser.add_argument('--workers', type=int, default=2)
     args = parser.parse_args()
 
-    from autoloss_zero.search import (AgingEvolution, LossRejection,
-                                      ProxyTrainer, SearchSettings)
+    from autoloss_zero.graph import random_tree
+    from autoloss_zero.search import (LossRejection, ProxyTrainer,
+                                      SearchSettings)
     from autoloss_zero.search.screening import ScreeningPool
     cfg = demo_config()
     settings = SearchSettings.from_config(cfg)
@@ -37,11 +39,9 @@ def main():
         rejections[heads] = LossRejection(
             trainer.capture(settings.rejection.samples), settings.rejection,
             metric='mIoU')
-    branch = settings.branches[0].name
-    spaces = {b.name: b.search_space(settings.space)
-              for b in settings.branches}
-    searcher = AgingEvolution(spaces, settings.evolution, seed=0)
-    items = [(branch, searcher.random_individual()[branch])
+    branch = settings.branches[0]
+    space, rng = branch.search_space(settings.space), np.random.default_rng(0)
+    items = [(branch.name, random_tree(space, rng))
              for _ in range(args.candidates)]
 
     rows = []

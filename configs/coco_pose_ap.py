@@ -7,8 +7,11 @@
 # (annotations/person_keypoints_*2017.json, train2017/, val2017/) from
 # cocodataset.org; the same search on generated data is
 # configs/demo/coco_pose_ap.py.
-_base_ = ('mmpose::body_2d_keypoint/topdown_heatmap/coco/'
-          'td-hm_res50_8xb64-210e_coco-256x192.py')
+_base_ = [
+    'mmpose::body_2d_keypoint/topdown_heatmap/coco/'
+    'td-hm_res50_8xb64-210e_coco-256x192.py',
+    './_base_/search/heatmap_branch.py'
+]
 custom_imports = dict(imports=['autoloss_zero'], allow_failed_imports=False)
 
 # -- proxy training (ours: a short schedule instead of 210 epochs) --------
@@ -37,20 +40,7 @@ default_hooks = dict(
     checkpoint=dict(by_epoch=False, interval=max_iters, save_best=None))
 log_processor = dict(by_epoch=False)
 
-# -- the search ----------------------------------------------------------
-# The heatmap branch's rejection metric (PCK of the heatmap argmax) starts
-# near 0 at random init, so the paper's eta = 0.6 separates MSE (gain ~0.9)
-# from losses that ignore the target (gain ~0).
+# -- the search: the heatmap branch (configs/_base_/search/) -------------
 search = dict(
-    target=dict(metric='coco/AP', mode='max'),
-    branches=dict(
-        heatmap=dict(type='SearchedHeatmapLoss', paths=['model.head.loss'],
-                     eta=0.6)),
-    space=dict(max_nodes=31, max_depth=8, init_depth=3),
-    evolution=dict(population=20, tournament=0.05, window=2500),
-    rejection=dict(samples=5, eta=0.6, steps=100, lr=0.1),
     proxy=dict(max_iters=max_iters),
-    budget=dict(evaluations=500),
-    executor=dict(type='local'),
-    top_k=5,
-    seed=0)
+    budget=dict(evaluations=500))

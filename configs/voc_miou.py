@@ -1,7 +1,10 @@
 # AutoLoss-Zero search for mIoU at the paper's proxy scale: DeepLabV3+ R50
 # on PASCAL VOC 2012 aug, 128x128 crops, 1k iterations per candidate.
 # Data: data/VOCdevkit/VOC2012 with SegmentationClassAug (mmseg's layout).
-_base_ = 'mmseg::deeplabv3plus/deeplabv3plus_r50-d8_4xb4-20k_voc12aug-512x512.py'
+_base_ = [
+    'mmseg::deeplabv3plus/deeplabv3plus_r50-d8_4xb4-20k_voc12aug-512x512.py',
+    './_base_/search/seg_branch.py'
+]
 custom_imports = dict(imports=['autoloss_zero'], allow_failed_imports=False)
 crop_size = (128, 128)
 data_root = 'data/VOCdevkit/VOC2012'
@@ -49,21 +52,7 @@ param_scheduler = [
          by_epoch=False)
 ]
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
+# Branches, space, evolution and rejection: configs/_base_/search/.
 search = dict(
-    target=dict(metric='mIoU', mode='max'),
-    # One tree for the decode and auxiliary heads (each keeps its weight).
-    branches=dict(
-        seg=dict(
-            type='SearchedSegLoss',
-            paths=[
-                'model.decode_head.loss_decode',
-                'model.auxiliary_head.loss_decode'
-            ])),
-    space=dict(max_nodes=31, max_depth=8, init_depth=3),
-    evolution=dict(population=20, tournament=0.05, window=2500),
-    rejection=dict(samples=5, eta=0.6, steps=100, lr=0.1),
     proxy=dict(max_iters=max_iters),
-    budget=dict(evaluations=1000),
-    executor=dict(type='local'),
-    top_k=5,
-    seed=0)
+    budget=dict(evaluations=1000))

@@ -102,6 +102,15 @@ def counted_mask(canvas: Canvas) -> Optional[Tensor]:
     return canvas._keep[0]
 
 
+def counted_rows(canvas: Canvas) -> Optional[Tensor]:
+    """(N,) bool: rows with at least one counted element; None when the
+    canvas has no per-row mask (every row counts)."""
+    keep = counted_mask(canvas)
+    if keep is None or keep.shape[0] != canvas.logits.shape[0]:
+        return None
+    return keep.flatten(1).any(dim=1)
+
+
 def compact_rows(canvas: Canvas) -> Canvas:
     """``canvas`` without its rows (N) that have no counted element.
 
@@ -110,12 +119,9 @@ def compact_rows(canvas: Canvas) -> Canvas:
     gradient 0. The rejection protocol screens RPN levels this way (about
     1/10 of the anchors carry a weight).
     """
-    keep = counted_mask(canvas)
-    num_rows = canvas.logits.shape[0]
-    if (keep is None or keep.shape[0] != num_rows
-            or canvas.logits.shape[2:] != (1, 1)):
+    rows, num_rows = counted_rows(canvas), canvas.logits.shape[0]
+    if rows is None or canvas.logits.shape[2:] != (1, 1):
         return canvas
-    rows = keep.flatten(1).any(dim=1)
     avg_factor = canvas.avg_factor
     if avg_factor is None:  # the number of valid elements, before dropping
         avg_factor = (float(num_rows) if canvas.valid is None else

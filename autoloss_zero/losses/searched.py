@@ -5,7 +5,7 @@ import torch
 from torch import Tensor, nn
 
 from ..graph import SearchSpace, Tree
-from .canvas import Canvas, Leaves, counted_mask, loss_on_canvas
+from .canvas import Canvas, Leaves, counted_rows, loss_on_canvas
 from .capture import record
 
 _ACTIVATIONS = {
@@ -102,11 +102,8 @@ class SearchedLoss(nn.Module):
         spatial canvas (one per head), else its number of counted rows."""
         if self.spatial:
             return 1.0
-        keep = counted_mask(canvas)
-        rows = canvas.logits.shape[0]
-        if keep is None or keep.shape[0] != rows:
-            return float(rows)
-        return float(keep.flatten(1).any(dim=1).sum())
+        rows = counted_rows(canvas)
+        return float(canvas.logits.shape[0] if rows is None else rows.sum())
 
     def _loss(self, canvas: Canvas) -> Tensor:
         record(self.branch, self, canvas)

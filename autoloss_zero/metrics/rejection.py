@@ -90,9 +90,16 @@ def classification_accuracy(logits: Tensor, labels: Tensor,
     row_weight = row_weight * in_range
     if not balanced:
         return _weighted_mean(correct, row_weight)
-    per_class = [_weighted_mean(correct, row_weight * (labels == c))
-                 for c in labels[row_weight > 0].unique().tolist()]
-    return sum(per_class) / len(per_class) if per_class else 0.0
+    counted = row_weight > 0
+    if not bool(counted.any()):
+        return 0.0
+    _, index = labels[counted].unique(return_inverse=True)
+    weight = row_weight[counted]
+    totals = weight.new_zeros(int(index.max()) + 1).index_add_(0, index,
+                                                               weight)
+    hits = torch.zeros_like(totals).index_add_(0, index,
+                                               weight * correct[counted])
+    return float((hits / totals).mean())  # over the classes present
 
 
 def box_iou_on_unit_prior(pred_deltas: Tensor, target_deltas: Tensor,

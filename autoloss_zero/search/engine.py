@@ -75,7 +75,6 @@ class LossSearch:
                      if self.rejection and s.rejection.workers > 1 else None)
         self.proposer = Proposer(self.searcher, self.rejection, self.pool,
                                  s.rejection.max_redraws,
-                                 {b.name: b.eta for b in s.branches},
                                  logger=self.logger)
         # Executors get the warm driver trainer (local) or what they need to
         # build warm workers of their own (process, ray); built before the

@@ -159,42 +159,45 @@ def plot_losses(losses: Dict[str, Dict], out_dir, name: str = 'loss',
         raise ValueError(f'num_classes must be >= 2, got {num_classes}')
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    paths = []
+    # Against p_t (the other classes share 1 - p_t), for 2 and C classes.
+    pt_curves = [
+        (f'{label}, C={c}', style,
+         *_curve(entry['fn'], GRID, c, 0, lambda t: t))
+        for label, entry in losses.items()
+        for c, style in sorted({2: '-', num_classes: '--'}.items())]
+    # Binary: x = predicted probability of class 1; y = 1: p_t = x, y = 0:
+    # p_t = 1 - x (the true class is class 0).
+    binary_curves = [
+        (f'{label}, y={y}', '-', *_curve(entry['fn'], GRID, 2, y, prob))
+        for label, entry in losses.items()
+        for y, prob in ((0, lambda t: 1 - t), (1, lambda t: t))]
+    return [
+        _loss_and_gradient(
+            plt, pt_curves, out_dir / f'{name}_pt.png',
+            xlabel='p_t (probability of the true class)', gxlabel='p_t',
+            title='loss vs p_t (other classes share 1 - p_t)',
+            gylabel='dL/dp_t'),
+        _loss_and_gradient(
+            plt, binary_curves, out_dir / f'{name}_binary.png',
+            xlabel='x (predicted probability of class 1)', gxlabel='x',
+            title='binary: y = 0 and y = 1', gylabel='dL/dx'),
+    ]
+
+
+def _loss_and_gradient(plt, curves, path: Path, xlabel: str, gxlabel: str,
+                       title: str, gylabel: str) -> str:
+    """Two panels, loss and gradient, of (label, style, loss, grad) curves
+    over :data:`GRID`; saved to ``path``."""
     fig, (ax_l, ax_g) = plt.subplots(1, 2, figsize=(11, 4))
-    values, grads = [], []
-    for label, entry in losses.items():
-        for c, style in sorted({2: '-', num_classes: '--'}.items()):
-            loss, grad = _curve(entry['fn'], GRID, c, 0, lambda t: t)
-            ax_l.plot(GRID, loss, style, label=f'{label}, C={c}')
-            ax_g.plot(GRID, grad, style, label=f'{label}, C={c}')
-            values.append(loss)
-            grads.append(grad)
-    _limits(ax_l, values)
-    _limits(ax_g, grads)
-    ax_l.set(xlabel='p_t (probability of the true class)', ylabel='loss',
-             title='loss vs p_t (other classes share 1 - p_t)')
-    ax_g.set(xlabel='p_t', ylabel='dL/dp_t', title='gradient')
+    for label, style, loss, grad in curves:
+        ax_l.plot(GRID, loss, style, label=label)
+        ax_g.plot(GRID, grad, style, label=label)
+    _limits(ax_l, [c[2] for c in curves])
+    _limits(ax_g, [c[3] for c in curves])
+    ax_l.set(xlabel=xlabel, ylabel='loss', title=title)
+    ax_g.set(xlabel=gxlabel, ylabel=gylabel, title='gradient')
     ax_l.legend(fontsize=8)
-    paths.append(_save(fig, out_dir / f'{name}_pt.png'))
-    fig, (ax_l, ax_g) = plt.subplots(1, 2, figsize=(11, 4))
-    values, grads = [], []
-    for label, entry in losses.items():
-        # x = predicted probability of class 1; y = 1: p_t = x, y = 0:
-        # p_t = 1 - x (the true class is class 0).
-        for y, prob in ((0, lambda t: 1 - t), (1, lambda t: t)):
-            loss, grad = _curve(entry['fn'], GRID, 2, y, prob)
-            ax_l.plot(GRID, loss, label=f'{label}, y={y}')
-            ax_g.plot(GRID, grad, label=f'{label}, y={y}')
-            values.append(loss)
-            grads.append(grad)
-    _limits(ax_l, values)
-    _limits(ax_g, grads)
-    ax_l.set(xlabel='x (predicted probability of class 1)', ylabel='loss',
-             title='binary: y = 0 and y = 1')
-    ax_g.set(xlabel='x', ylabel='dL/dx', title='gradient')
-    ax_l.legend(fontsize=8)
-    paths.append(_save(fig, out_dir / f'{name}_binary.png'))
-    return paths
+    return _save(fig, path)
 
 
 def _save(fig, path: Path) -> str:

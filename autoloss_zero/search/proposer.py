@@ -50,7 +50,6 @@ class Proposer:
         pool: parallel screening, or None (in-process).
         max_redraws: failed draws in a row (of any branch) before giving
             up.
-        etas: {branch: threshold}, named in the give-up error.
         cache_size: failed screenings kept (least recently used dropped);
             passed ones are all kept.
         logger: where to report progress of long re-draw runs (every
@@ -61,7 +60,6 @@ class Proposer:
                  rejection: Optional[LossRejection],
                  pool: Optional[ScreeningPool] = None,
                  max_redraws: int = 100000,
-                 etas: Optional[Dict[str, float]] = None,
                  cache_size: int = 100000,
                  logger: Optional[logging.Logger] = None,
                  report_every: float = 60.0):
@@ -69,7 +67,6 @@ class Proposer:
         self.rejection = rejection
         self.pool = pool
         self.max_redraws = max_redraws
-        self.etas = etas or {}
         if cache_size < 1:
             raise ValueError(f'cache_size must be >= 1, got {cache_size}')
         self.cache_size = cache_size
@@ -87,19 +84,18 @@ class Proposer:
         start, rejected = time.time(), []
         while True:
             plan = self.searcher.plan()
-            if plan.parent is not None and len(plan.branches) == 1:
+            if plan.base is not None and len(plan.branches) == 1:
                 # A mutation of one branch (the default): a rejected child
                 # means a new tournament, as in the paper.
                 plan = self._first_passing(self._mutations(plan),
                                            rejected)[0]
             trees, screenings = {}, {}
             for branch in self.searcher.spaces:
-                if branch in plan.branches and branch not in plan.drawn:
+                if branch in plan.branches:
                     _, tree, screening = self._first_passing(
                         self._redraws(plan, branch), rejected)
-                else:  # kept from the parent, drawn already, or scripted
-                    tree = (plan.drawn[branch] if branch in plan.drawn else
-                            plan.parent[branch])
+                else:  # kept from the base (cached), or scripted
+                    tree = plan.base[branch]
                     screening, = self.screen([(branch, tree)])
                     if screening is not None and not screening.passed:
                         # possible only if the settings changed on resume
@@ -117,12 +113,14 @@ class Proposer:
 
     def _mutations(self, first: Proposal) -> Iterator[Tuple[Proposal, str,
                                                              Tree]]:
-        """``first``'s mutation, then fresh plans' (new tournaments)."""
+        """``first``'s mutation, then fresh plans' (new tournaments), each
+        as a plan with nothing left to draw."""
         plan = first
         while True:
-            branch = plan.branches[0]
+            branch, = plan.branches
             tree = self.searcher.draw(plan, branch)
-            yield plan.with_drawn(branch, tree), branch, tree
+            yield Proposal(plan.parent_id, plan.base.replace(branch, tree),
+                           ()), branch, tree
             plan = self.searcher.plan()
 
     def _redraws(self, plan: Proposal,
@@ -168,11 +166,12 @@ class Proposer:
     def _check_budget(self, failures: int, branch: str) -> None:
         """RuntimeError once ``max_redraws`` draws in a row failed."""
         if failures >= self.max_redraws:
+            eta = self.rejection.etas[branch]
             raise RuntimeError(
                 f'{failures} trees in a row failed the rejection protocol, '
                 f'the last for branch {branch!r}; lower its threshold '
-                f'(search.branches.{branch}.eta = {self.etas.get(branch)}) '
-                f'or check the capture')
+                f'(search.branches.{branch}.eta = {eta}) or check the '
+                f'capture')
 
     def screen(self, items: List[Tuple[str, Tree]]
                ) -> List[Optional[Screening]]:

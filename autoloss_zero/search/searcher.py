@@ -1,7 +1,7 @@
 """Aging evolution over multi-branch loss individuals (ask/tell)."""
 import math
 from collections import deque
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from typing import Dict, Optional, Tuple
 
 import numpy as np
@@ -15,18 +15,13 @@ from .settings import Evolution
 class Proposal:
     """What the next candidate is made of, before its trees are drawn.
 
-    ``parent`` is None in the random phase; ``branches`` are the branches
-    to draw afresh (all of them in the random phase), the others keep the
-    parent's tree; ``drawn`` holds trees drawn for it already.
+    ``branches`` are the branches to draw afresh; the others keep the tree
+    of ``base``: the parent (None in the random phase, where every branch is
+    drawn), or, once a branch is drawn, the parent with that tree in place.
     """
     parent_id: Optional[int]
-    parent: Optional[Individual]
+    base: Optional[Individual]
     branches: Tuple[str, ...]
-    drawn: Dict[str, Tree] = field(default_factory=dict)
-
-    def with_drawn(self, branch: str, tree: Tree) -> 'Proposal':
-        """A copy with ``tree`` drawn for ``branch``."""
-        return replace(self, drawn={**self.drawn, branch: tree})
 
 
 class AgingEvolution:
@@ -51,11 +46,6 @@ class AgingEvolution:
         self.rng = np.random.default_rng(seed)
         #: (candidate id, individual key json, score), newest last.
         self.population: deque = deque(maxlen=evolution.window)
-
-    def random_individual(self) -> Individual:
-        """A fresh random tree per branch."""
-        return Individual({b: random_tree(s, self.rng)
-                           for b, s in self.spaces.items()})
 
     def _tournament(self) -> Tuple[int, Individual]:
         size = max(2, math.ceil(self.evolution.tournament *
@@ -83,22 +73,22 @@ class AgingEvolution:
         parent, else a crossover (probability ``p_crossover``, with the
         winner of another tournament) or a mutation of the parent's tree."""
         space = self.spaces[branch]
-        if proposal.parent is None:
+        if proposal.base is None:
             return random_tree(space, self.rng)
         evo = self.evolution
         if evo.p_crossover and self.rng.random() < evo.p_crossover:
             _, other = self._tournament()
-            tree, _ = crossover(proposal.parent[branch], other[branch], space,
+            tree, _ = crossover(proposal.base[branch], other[branch], space,
                                 self.rng)
             return tree
-        return mutate(proposal.parent[branch], space, self.rng,
+        return mutate(proposal.base[branch], space, self.rng,
                       p_copy=evo.p_copy, p_reinit=evo.p_reinit)
 
     def propose(self) -> Tuple[Optional[int], Individual]:
         """Next candidate (unscreened) and its parent id (None if random):
         :meth:`plan` with every planned branch drawn once."""
         proposal = self.plan()
-        base = proposal.parent or {}
+        base = proposal.base or {}
         return proposal.parent_id, Individual({
             b: self.draw(proposal, b) if b in proposal.branches else base[b]
             for b in self.spaces})

@@ -19,8 +19,9 @@ class FakeRejection:
     """Passes a tree of ``branch`` iff ``rule(branch, tree string)``;
     records every screening."""
 
-    def __init__(self, rule):
+    def __init__(self, rule, etas=None):
         self.rule = rule
+        self.etas = etas or {b: 0.5 for b in SPACES}
         self.calls = []
 
     def screen_branch(self, branch, tree):
@@ -38,10 +39,10 @@ def has_leaf(leaf):
     return lambda branch, tree: branch != 'b' or leaf in tree
 
 
-def make(rule, population=3, **kw):
+def make(rule, population=3, etas=None, **kw):
     searcher = AgingEvolution(SPACES, Evolution(population=population,
                                                 window=10), seed=8)
-    rejection = FakeRejection(rule)
+    rejection = FakeRejection(rule, etas)
     return searcher, rejection, Proposer(searcher, rejection, **kw)
 
 

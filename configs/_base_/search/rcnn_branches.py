@@ -1,5 +1,5 @@
 # The four loss branches of a two-stage detector (Faster / Mask R-CNN),
-# searched jointly, one tree each, and the search settings they share.
+# searched jointly, one tree each (the shared settings: paper.py).
 # Regression branches search over the encoded deltas (leaves yhat, y, 1).
 # For the IoU leaves (i, u, e, 1) set options=dict(mode='iou') on a
 # regression branch AND reg_decoded_bbox=True on its head, e.g.
@@ -17,6 +17,7 @@
 #   rcnn_reg  L1 0.16, MSE 0.17   pull deltas to zero 0.03
 # (RoI positives at random init are mostly the ground-truth boxes added as
 # proposals, which start at IoU ~0.83: little room, hence the small eta.)
+_base_ = ['./paper.py']
 search = dict(
     branches=dict(
         rpn_cls=dict(type='SearchedSigmoidClsLoss',
@@ -29,10 +30,4 @@ search = dict(
         rcnn_reg=dict(type='SearchedBoxLoss',
                       paths=['model.roi_head.bbox_head.loss_bbox'], eta=0.1,
                       options=dict(mode='deltas'))),
-    space=dict(max_nodes=31, max_depth=8, init_depth=3),
-    evolution=dict(population=20, tournament=0.05, window=2500,
-                   mutate='one'),
-    rejection=dict(samples=5, eta=0.6, steps=100, lr=0.1),
-    executor=dict(type='local'),
-    top_k=5,
-    seed=0)
+    evolution=dict(mutate='one'))

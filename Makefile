@@ -20,12 +20,12 @@ $(STAMP): setup.py requirements/constraints.txt
 	$(PIP) numpy opencv-python scipy ninja
 	MMCV_WITH_OPS=1 FORCE_CUDA=0 MAX_JOBS=2 CFLAGS="-DNDEBUG -fwrapv -O3 -Wall -g0" \
 	  $(PIP) --no-build-isolation mmcv==2.1.0
-	$(PY) -c "from mmcv.ops import nms, RoIAlign" || { echo "mmcv was built without its ops: see shared/ENV.md" >&2; exit 1; }
+	$(PY) -c "from mmcv.ops import nms, RoIAlign" || { echo "mmcv was built without its compiled ops (mmcv._ext): rebuild it with MMCV_WITH_OPS=1 and a C++ compiler, e.g. rm -rf .venv and make install again" >&2; exit 1; }
 	$(PIP) mmengine mmsegmentation mmdet ftfy regex pycocotools shapely
 	$(PIP) --no-deps mmpose
 	$(PIP) json-tricks munkres chumpy
 	$(PIP) --no-binary xtcocotools xtcocotools
-	$(PIP) ray cma sympy matplotlib pytest pytest-timeout hypothesis
+	$(PIP) ray cma sympy matplotlib psutil tensorboard pytest pytest-timeout hypothesis
 	$(PIP) --no-deps -e .
 	$(PY) -c "import autoloss_zero, mmseg.models, mmdet.models, mmpose.models"
 	touch $(STAMP)

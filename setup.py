@@ -1,6 +1,17 @@
 """autoloss-zero: AutoLoss-Zero loss-function search on OpenMMLab 2.x."""
 from setuptools import find_packages, setup
 
+#: console script -> module of autoloss_zero.cli (tools/<module>.py wraps it)
+COMMANDS = {
+    'autoloss-search': 'search',
+    'autoloss-train': 'train',
+    'autoloss-test': 'test',
+    'autoloss-tune': 'tune_coefficients',
+    'autoloss-show-loss': 'show_loss',
+    'autoloss-analyze': 'analyze_search',
+    'autoloss-make-demo-data': 'make_demo_data',
+}
+
 setup(
     name='autoloss_zero',
     version='0.1.0',
@@ -23,11 +34,22 @@ setup(
         'sympy',
         'cma',
         'matplotlib',
+        'prettytable',
+        'psutil',
+        'rich',
+        'scipy',
     ],
+    entry_points={
+        'console_scripts': [
+            f'{command} = autoloss_zero.cli.{module}:main'
+            for command, module in COMMANDS.items()
+        ]
+    },
     extras_require={
         'pose': ['mmpose>=1.3,<1.4', 'xtcocotools', 'json-tricks', 'munkres',
                  'chumpy'],
         'ray': ['ray>=2.9'],
+        'tensorboard': ['tensorboard'],
         'dev': ['pytest', 'pytest-timeout', 'hypothesis'],
     },
 )

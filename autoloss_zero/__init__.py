@@ -4,7 +4,15 @@
 in a config) registers the project's losses, metrics and dataset tools in the
 mmengine registries, where mmseg, mmdet and mmpose configs find them.
 """
-from .compat import install_torchvision_stub, register_checkpoint_safe_globals
+import os
+
+# Before torch loads OpenMP (the console scripts import this package first):
+# idle threads sleep instead of spinning, which on a busy CPU makes training
+# up to 20x faster.
+os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
+
+from .compat import (install_torchvision_stub,  # noqa: E402
+                     register_checkpoint_safe_globals)
 
 install_torchvision_stub()
 register_checkpoint_safe_globals()

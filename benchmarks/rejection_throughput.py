@@ -1,13 +1,23 @@
-"""Candidates screened per minute by the loss-rejection protocol.
+"""Trees screened per minute by the loss-rejection protocol, old vs new.
 
-The demo segmentation setting (tiny DeepLabV3+ on generated VOC data, B=5
-captured samples at 64x64, S=100 Adam steps, eta=0.6). The same stream of
-random trees is screened, in one run: on the decode head (the default,
-``search.rejection.heads='primary'``) in-process with 2 and 1 torch threads
-and by a pool of 2 worker processes; then on decode + auxiliary head
-(``heads='all'``) by the pool:
+Per branch of the demo segmentation capture (tiny DeepLabV3+ on generated
+VOC data) and of the R-CNN / pose demo captures on generated COCO data
+(B=5 samples, S=100 Adam steps, each config's etas), the same fixed random
+trees are screened, in one process on one torch thread:
 
-    python benchmarks/rejection_throughput.py [--candidates 200]
+* old: the paper's loop one tree at a time
+  (:func:`~autoloss_zero.search.screening.reference.screen_reference`);
+* new, one at a time: ``LossRejection.screen_branch`` as the proposer calls
+  it without a pool (static pre-filters, pre-tests);
+* new, batch: ``screen_batch`` of ``--batch`` trees (lockstep);
+* exact: ``screen_batch`` with ``search.rejection.exact=True``.
+
+Then the random phase of the Faster R-CNN demo search: trees of each branch
+drawn in turn until one passes, the time to the first complete 4-branch
+individual (new path measured; old path: the same draws at the old rate):
+
+    python benchmarks/rejection_throughput.py [--trees 400] [--old 40]
+        [--batch 64] [--settings seg faster mask pose]
 """
 import argparse
 import dataclasses
@@ -15,60 +25,97 @@ import time
 
 import numpy as np
 import torch
-from _common import demo_config, work_dir
+from _captures import SETTINGS, build, random_trees
+
+
+def _rate(count, seconds):
+    return count / max(seconds, 1e-9) * 60
+
+
+def _timed(fn):
+    start = time.perf_counter()
+    out = fn()
+    return out, time.perf_counter() - start
+
+
+def _branch_rows(rejection, settings, branch, args):
+    from autoloss_zero.search.screening.reference import screen_reference
+    trees = random_trees(settings, branch, args.trees, seed=args.seed)
+    old, t_old = _timed(lambda: [screen_reference(rejection, branch, t)
+                                 for t in trees[:args.old]])
+    one, t_one = _timed(lambda: [rejection.screen_branch(branch, t)
+                                 for t in trees])
+    items = [(branch, t) for t in trees]
+    batch, t_batch = _timed(lambda: [
+        s for at in range(0, len(items), args.batch)
+        for s in rejection.screen_batch(items[at:at + args.batch])])
+    base = rejection.settings
+    rejection.settings = dataclasses.replace(base, exact=True)
+    exact, t_exact = _timed(lambda: rejection.screen_batch(items))
+    rejection.settings = base
+    assert [s.passed for s in one] == [s.passed for s in batch]
+    return dict(old=_rate(len(old), t_old), one=_rate(len(one), t_one),
+                batch=_rate(len(batch), t_batch),
+                exact=_rate(len(exact), t_exact),
+                passed=sum(s.passed for s in one) / len(one),
+                passed_exact=sum(s.passed for s in exact) / len(exact))
+
+
+def _first_individual(rejection, settings, seed, batch, limit):
+    """Seconds and draws until every branch has a passing random tree."""
+    from autoloss_zero.graph import random_tree
+    rng = np.random.default_rng(seed)
+    draws, start = {}, time.perf_counter()
+    for spec in settings.branches:
+        space = spec.search_space(settings.space)
+        draws[spec.name] = 0
+        while draws[spec.name] < limit:
+            trees = [random_tree(space, rng) for _ in range(batch)]
+            found = [s.passed for s in rejection.screen_batch(
+                [(spec.name, t) for t in trees])]
+            if any(found):
+                draws[spec.name] += found.index(True) + 1
+                break
+            draws[spec.name] += batch
+    return time.perf_counter() - start, draws
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--candidates', type=int, default=200)
-    parser.add_argument('--workers', type=int, default=2)
+    parser.add_argument('--trees', type=int, default=400)
+    parser.add_argument('--old', type=int, default=40,
+                        help='trees timed on the old path (it is slow)')
+    parser.add_argument('--batch', type=int, default=64)
+    parser.add_argument('--settings', nargs='+', default=list(SETTINGS),
+                        choices=list(SETTINGS))
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--draw-limit', type=int, default=200000)
     args = parser.parse_args()
-
-    from autoloss_zero.graph import random_tree
-    from autoloss_zero.search import (LossRejection, ProxyTrainer,
-                                      SearchSettings)
-    from autoloss_zero.search.screening import ScreeningPool
-    cfg = demo_config()
-    settings = SearchSettings.from_config(cfg)
-    trainer = ProxyTrainer(cfg, settings, work_dir())
-    rejections = {}
-    for heads in ('primary', 'all'):
-        trainer.settings = dataclasses.replace(
-            settings, rejection=dataclasses.replace(settings.rejection,
-                                                    heads=heads))
-        rejections[heads] = LossRejection(
-            trainer.capture(settings.rejection.samples), settings.rejection,
-            metric='mIoU')
-    branch = settings.branches[0]
-    space, rng = branch.search_space(settings.space), np.random.default_rng(0)
-    items = [(branch.name, random_tree(space, rng))
-             for _ in range(args.candidates)]
-
-    rows = []
-    for threads in (2, 1):
-        torch.set_num_threads(threads)
-        start = time.perf_counter()
-        passed = sum(rejections['primary'].screen_branch(*item).passed
-                     for item in items)
-        rows.append((f'decode head, in-process, {threads} thread(s)',
-                     time.perf_counter() - start, passed))
-    for heads in ('primary', 'all'):
-        pool = ScreeningPool(rejections[heads], args.workers)
-        pool.screen(items[:args.workers])  # workers started and warm
-        start = time.perf_counter()
-        passed = sum(s.passed for s in pool.screen(items))
-        name = 'decode head' if heads == 'primary' else 'decode + aux head'
-        rows.append((f'{name}, pool of {args.workers} processes',
-                     time.perf_counter() - start, passed))
-        pool.close()
-
-    base = rows[0][1]
-    print(f'{len(items)} random trees (depth 3), demo seg setting; paper: '
-          f'500-1000/min on one GPU')
-    print(f'{"setting":42s} {"cand/min":>9s} {"passed":>7s} {"speed-up":>9s}')
-    for name, seconds, passed in rows:
-        print(f'{name:42s} {len(items) / seconds * 60:9.0f} {passed:7d} '
-              f'{base / seconds:8.2f}x')
+    torch.set_num_threads(1)
+    print(f'{args.trees} random trees per branch (old path: the first '
+          f'{args.old}), one process, one torch thread')
+    print(f'{"branch":9s} {"old/min":>8s} {"new/min":>8s} {"ratio":>6s} '
+          f'{"batch/min":>9s} {"ratio":>6s} {"exact/min":>9s} '
+          f'{"pass":>6s} {"pass ex":>7s}')
+    olds = {}
+    for setting in args.settings:
+        rejection, settings = build(setting)
+        for branch in SETTINGS[setting][1]:
+            r = _branch_rows(rejection, settings, branch, args)
+            olds[branch] = r['old']
+            print(f'{branch:9s} {r["old"]:8.0f} {r["one"]:8.0f} '
+                  f'{r["one"] / r["old"]:5.1f}x {r["batch"]:9.0f} '
+                  f'{r["batch"] / r["old"]:5.1f}x {r["exact"]:9.0f} '
+                  f'{r["passed"]:6.2%} {r["passed_exact"]:7.2%}', flush=True)
+        if setting == 'faster':
+            for batch in (1, args.batch):
+                seconds, draws = _first_individual(
+                    rejection, settings, args.seed, batch, args.draw_limit)
+                old = sum(n / olds[b] * 60 for b, n in draws.items())
+                print(f'first 4-branch Faster R-CNN individual, new path '
+                      f'(batches of {batch}): {seconds:.1f} s, draws '
+                      f'{draws}; old path at its rate: ~{old:.0f} s '
+                      f'({old / seconds:.0f}x)', flush=True)
 
 
 if __name__ == '__main__':

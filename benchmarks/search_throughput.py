@@ -79,12 +79,10 @@ def search_config(args, root: Path, executor: dict):
         if cfg.get(key) is not None:
             cfg[key].dataset.data_root = str(root) + (
                 '/' if old.endswith('/') else '')
-    executor = dict(executor)
-    if executor['type'] != 'local':
-        executor['threads_per_worker'] = args.threads
     options = {'search.budget.evaluations': args.budget,
                'search.proxy.max_iters': args.iters,
-               'search.executor': executor}
+               'search.proxy.threads': args.threads,
+               'search.executor': dict(executor)}
     if args.quick:
         options.update({'search.rejection.samples': 2,
                         'search.rejection.steps': 30,
@@ -122,7 +120,7 @@ def main():
     import torch
     torch.set_num_threads(args.threads)
     import autoloss_zero  # noqa: F401
-    import autoloss_zero.search.executors  # noqa: F401
+    import autoloss_zero.search.execution  # noqa: F401
     results = {}
     with tempfile.TemporaryDirectory(prefix='throughput_') as tmp:
         tmp = Path(tmp)

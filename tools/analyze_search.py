@@ -1,44 +1,14 @@
-"""Summarise a search: top-k losses, counts by status, rejection and
-equivalence rates, time by stage.
+"""Summarise a search: top-k, counts by status, rates, time by stage.
 
-    python tools/analyze_search.py work_dirs/voc_miou [--top 10] [--mode max] [--json]
+    python tools/analyze_search.py work_dirs/voc_miou [--top 10] [--json]
+
+The same command as ``autoloss-analyze``; its code is
+``autoloss_zero/cli/analyze_search.py`` (``--help`` lists the options).
 """
-import argparse
-import json
-import os.path as osp
-import sys
-
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-import autoloss_zero  # noqa: E402,F401
-from autoloss_zero.search import Archive  # noqa: E402
-from autoloss_zero.search.analysis import (analyze,  # noqa: E402
-                                           format_analysis)
-
-
-def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('work_dir', help='search work dir (or its '
-                        'search.sqlite)')
-    parser.add_argument('--top', type=int, default=5,
-                        help='rows of the top-k table')
-    parser.add_argument('--mode', default='max', choices=['max', 'min'],
-                        help="the search's target mode")
-    parser.add_argument('--json', action='store_true',
-                        help='print the summary as JSON instead of tables')
-    return parser.parse_args(argv)
-
-
-def main(argv=None):
-    args = parse_args(argv)
-    path = (args.work_dir if args.work_dir.endswith('.sqlite') else
-            osp.join(args.work_dir, 'search.sqlite'))
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'no search archive at {path}')
-    summary = analyze(Archive(path), args.top, args.mode)
-    print(json.dumps(summary, indent=1) if args.json else
-          format_analysis(summary))
-    return summary
-
+# main is the command's run(argv), returning its result to Python callers;
+# importing the package sets OMP_WAIT_POLICY=PASSIVE before torch loads.
+from autoloss_zero.cli.analyze_search import run as main  # noqa: F401
 
 if __name__ == '__main__':
-    main()
+    from autoloss_zero.cli.common import exit_with
+    exit_with('analyze_search')

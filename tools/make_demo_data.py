@@ -1,74 +1,14 @@
 """Generate the seeded demo data sets in VOC, Cityscapes and COCO layouts.
 
-Examples::
+    python tools/make_demo_data.py [--kind voc] [--out data]
 
-    python tools/make_demo_data.py                     # all kinds into data/
-    python tools/make_demo_data.py --kind voc --num-train 16 --size 64
-    python tools/make_demo_data.py --kind cityscapes --size 128 64 --force
-
-Kind K goes to ``OUT/demo_K`` (``data/demo_voc``, ...). A second run with the
-same parameters does nothing; defaults live in
-``autoloss_zero.datasets.DEMO_DEFAULTS``.
+The same command as ``autoloss-make-demo-data``; its code is
+``autoloss_zero/cli/make_demo_data.py`` (``--help`` lists the options).
 """
-import argparse
-import time
-from pathlib import Path
-
-from autoloss_zero.datasets import (DEMO_DEFAULTS, DEMO_KINDS, demo_data_root,
-                                    generate_demo_data)
-from autoloss_zero.datasets.demo import MARKER
-
-
-def parse_args():
-    parser = argparse.ArgumentParser(
-        description='Write the seeded demo data sets (textured shapes with '
-        'occlusion, thin structures and a rare class) in real formats.')
-    parser.add_argument('--kind', default='all', choices=[*DEMO_KINDS, 'all'],
-                        help='which data set (default: all)')
-    parser.add_argument('--out', default='data',
-                        help='parent folder; kind K is written to OUT/demo_K')
-    parser.add_argument('--num-train', type=int, default=None,
-                        help='training images (default: per kind)')
-    parser.add_argument('--num-val', type=int, default=None,
-                        help='validation images (default: per kind)')
-    parser.add_argument('--size', type=int, nargs='+', default=None,
-                        metavar='PX', help='image size: S (square) or W H')
-    parser.add_argument('--seed', type=int, default=None,
-                        help='random seed (default: per kind)')
-    parser.add_argument('--force', action='store_true',
-                        help='regenerate even if up to date, and overwrite '
-                        'unmarked folders')
-    args = parser.parse_args()
-    if args.size is not None and len(args.size) > 2:
-        parser.error(f'--size takes S or W H, got {args.size}')
-    return args
-
-
-def count_files(root: Path) -> int:
-    return sum(1 for p in root.rglob('*')
-               if p.is_file() and not p.name.startswith('.'))
-
-
-def main():
-    args = parse_args()
-    size = None
-    if args.size is not None:
-        size = args.size[0] if len(args.size) == 1 else tuple(args.size)
-    kinds = DEMO_KINDS if args.kind == 'all' else (args.kind, )
-    for kind in kinds:
-        root = Path(args.out) / Path(DEMO_DEFAULTS[kind]['root']).name
-        marker = root / MARKER
-        before = marker.stat().st_mtime_ns if marker.exists() else None
-        start = time.perf_counter()
-        generate_demo_data(kind, root, num_train=args.num_train,
-                           num_val=args.num_val, size=size, seed=args.seed,
-                           force=args.force)
-        elapsed = time.perf_counter() - start
-        state = ('up to date' if marker.stat().st_mtime_ns == before else
-                 f'generated in {elapsed:.1f} s')
-        print(f'{kind:<10} {root}: {count_files(root)} files, {state}; '
-              f'config data_root={demo_data_root(kind, root)}')
-
+# main is the command's run(argv), returning its result to Python callers;
+# importing the package sets OMP_WAIT_POLICY=PASSIVE before torch loads.
+from autoloss_zero.cli.make_demo_data import run as main  # noqa: F401
 
 if __name__ == '__main__':
-    main()
+    from autoloss_zero.cli.common import exit_with
+    exit_with('make_demo_data')

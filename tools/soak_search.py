@@ -17,8 +17,10 @@ import sys
 # on a busy CPU makes training up to 20x faster (see README, Speed).
 os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
 
+# The soak harness is test support (tests/support/soak.py), not library code:
+# this developer tool runs from a checkout, with the repository importable.
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-from autoloss_zero.search.soak import EXECUTORS, run_soak  # noqa: E402
+from tests.support.soak import EXECUTORS, run_soak  # noqa: E402
 
 
 def parse_args():

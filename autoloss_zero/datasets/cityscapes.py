@@ -1,4 +1,5 @@
-"""Writer of a small Cityscapes-layout set, read by mmseg's ``CityscapesDataset``.
+"""Writer of a small Cityscapes-layout set, read by mmseg's
+``CityscapesDataset``.
 
 Layout (``root`` is what :func:`generate_demo_data` was given)::
 
@@ -18,7 +19,7 @@ from typing import Dict, Tuple
 import cv2
 import numpy as np
 
-from .render import (Appearance, Canvas, render_texture, schedule_presence,
+from .shapes import (Appearance, Canvas, render_texture, schedule_presence,
                      shape_mask, stroke_thickness)
 
 CITYSCAPES_CLASSES = ('road', 'sidewalk', 'building', 'wall', 'fence', 'pole',
@@ -75,8 +76,9 @@ def render_cityscapes_sample(rng: np.random.Generator, width: int, height: int,
     sky += np.linspace(-20, 25, h, dtype=np.float32)[:, None, None]
     canvas = Canvas(np.clip(sky, 0, 255), fill_label=SKY)
     # The ground below the horizon is sidewalk until the road covers it.
-    canvas.paint(_poly_mask(h, w, [(0, horizon), (w, horizon), (w, h), (0, h)]),
-                 _tex(rng, h, w, SIDEWALK), SIDEWALK)
+    canvas.paint(
+        _poly_mask(h, w, [(0, horizon), (w, horizon), (w, h), (0, h)]),
+        _tex(rng, h, w, SIDEWALK), SIDEWALK)
     # Buildings along the horizon, with gaps of sky.
     x = rng.uniform(-0.1, 0.1) * w
     while x < w:
@@ -111,9 +113,10 @@ def render_cityscapes_sample(rng: np.random.Generator, width: int, height: int,
         cv2.line(road, tuple(int(round(v)) for v in p0),
                  tuple(int(round(v)) for v in p1), (220, 220, 220),
                  max(1, int(round(1 + 2 * t0))))
-    canvas.paint(_poly_mask(h, w, [(vp - 0.01 * w, horizon), (vp + 0.01 * w, horizon),
-                                   (vp + road_half, h), (vp - road_half, h)]),
-                 road, ROAD)
+    canvas.paint(
+        _poly_mask(h, w, [(vp - 0.01 * w, horizon), (vp + 0.01 * w, horizon),
+                          (vp + road_half, h), (vp - road_half, h)]),
+        road, ROAD)
     thick = stroke_thickness(w, h)
     # Depth-sorted things on the ground: poles (+ the rare sign), people, cars.
     things = []
@@ -132,14 +135,16 @@ def render_cityscapes_sample(rng: np.random.Generator, width: int, height: int,
         if kind == 'car':
             x = vp + rng.uniform(-0.8, 0.8) * half
         else:  # on a sidewalk
-            x = vp + rng.choice([-1, 1]) * (half + rng.uniform(0.1, 0.9) * walk * depth)
+            x = vp + rng.choice([-1, 1]) * (
+                half + rng.uniform(0.1, 0.9) * walk * depth)
         ground.append((y, kind, sign, x, depth))
     for y, kind, sign, x, depth in sorted(ground, key=lambda g: g[0]):
         scale = 0.3 + 0.7 * depth
         if kind == 'pole':
             length = rng.uniform(0.35, 0.6) * h * scale
-            canvas.paint(shape_mask(rng, h, w, 'pole', (x, y - length / 2), length,
-                                    thick), _tex(rng, h, w, POLE), POLE)
+            canvas.paint(
+                shape_mask(rng, h, w, 'pole', (x, y - length / 2), length,
+                           thick), _tex(rng, h, w, POLE), POLE)
             if sign:
                 mask = shape_mask(rng, h, w, 'small', (x, y - length),
                                   rng.uniform(0.1, 0.16) * h * scale)
@@ -147,24 +152,28 @@ def render_cityscapes_sample(rng: np.random.Generator, width: int, height: int,
         elif kind == 'person':
             ph = rng.uniform(0.2, 0.35) * h * scale
             mask = np.zeros((h, w), np.uint8)
-            cv2.ellipse(mask, (int(round(x)), int(round(y - ph / 2))),
-                        (max(1, int(round(ph * 0.16))), max(1, int(round(ph / 2)))),
-                        0, 0, 360, 1, -1)
+            cv2.ellipse(
+                mask, (int(round(x)), int(round(y - ph / 2))),
+                (max(1, int(round(ph * 0.16))), max(1, int(round(ph / 2)))),
+                0, 0, 360, 1, -1)
             cv2.circle(mask, (int(round(x)), int(round(y - ph))),
                        max(1, int(round(ph * 0.13))), 1, -1)
             canvas.paint(mask, _tex(rng, h, w, PERSON), PERSON)
         else:
             cw = rng.uniform(0.2, 0.3) * w * scale
             ch = cw * rng.uniform(0.45, 0.6)
-            body = _poly_mask(h, w, [(x - cw / 2, y - ch * 0.6), (x + cw / 2, y - ch * 0.6),
+            body = _poly_mask(h, w, [(x - cw / 2, y - ch * 0.6),
+                                     (x + cw / 2, y - ch * 0.6),
                                      (x + cw / 2, y), (x - cw / 2, y)])
-            cv2.ellipse(body, (int(round(x)), int(round(y - ch * 0.6))),
-                        (max(1, int(round(cw * 0.33))), max(1, int(round(ch * 0.4)))),
-                        0, 180, 360, 1, -1)
+            cv2.ellipse(
+                body, (int(round(x)), int(round(y - ch * 0.6))),
+                (max(1, int(round(cw * 0.33))), max(1, int(round(ch * 0.4)))),
+                0, 180, 360, 1, -1)
             tex = _tex(rng, h, w, CAR)
-            cv2.rectangle(tex, (int(round(x - cw * 0.28)), int(round(y - ch * 0.95))),
-                          (int(round(x + cw * 0.28)), int(round(y - ch * 0.62))),
-                          (40, 50, 60), -1)  # windscreen
+            cv2.rectangle(
+                tex, (int(round(x - cw * 0.28)), int(round(y - ch * 0.95))),
+                (int(round(x + cw * 0.28)), int(round(y - ch * 0.62))),
+                (40, 50, 60), -1)  # windscreen
             for wx in (x - cw * 0.32, x + cw * 0.32):
                 cv2.circle(tex, (int(round(wx)), int(round(y))),
                            max(1, int(round(ch * 0.18))), (25, 25, 25), -1)
@@ -192,7 +201,8 @@ def write_cityscapes(root: Path, num_train: int, num_val: int,
     to_label_id[:len(TRAIN_ID_TO_LABEL_ID)] = TRAIN_ID_TO_LABEL_ID
     for split, num, cities in (('train', num_train, TRAIN_CITIES),
                                ('val', num_val, VAL_CITIES)):
-        schedule = {k: schedule_presence(rng, num, f) for k, f in FREQUENCY.items()}
+        schedule = {k: schedule_presence(rng, num, f)
+                    for k, f in FREQUENCY.items()}
         for i in range(num):
             city = cities[i % len(cities)]
             img_dir = Path(root) / 'leftImg8bit' / split / city
@@ -200,7 +210,8 @@ def write_cityscapes(root: Path, num_train: int, num_val: int,
             img_dir.mkdir(parents=True, exist_ok=True)
             gt_dir.mkdir(parents=True, exist_ok=True)
             present = {k: bool(v[i]) for k, v in schedule.items()}
-            image, label = render_cityscapes_sample(rng, width, height, present)
+            image, label = render_cityscapes_sample(rng, width, height,
+                                                    present)
             stem = f'{city}_{i:06d}_000019'
             _png(img_dir / f'{stem}_leftImg8bit.png', image[..., ::-1])
             _png(gt_dir / f'{stem}_gtFine_labelTrainIds.png', label)

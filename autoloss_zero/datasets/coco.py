@@ -23,7 +23,7 @@ import cv2
 import numpy as np
 
 from .figures import COCO_KEYPOINTS, COCO_SKELETON, draw_figure
-from .render import (Appearance, Canvas, ObjectClass, random_background,
+from .shapes import (Canvas, object_classes, random_background,
                      render_texture, schedule_presence, shape_mask,
                      stroke_thickness)
 
@@ -40,19 +40,12 @@ DEMO_COCO_PALETTE = [(220, 20, 60), (119, 11, 32), (0, 0, 142), (165, 42, 42),
                      (197, 226, 255)]  # mmdet's COCO colours of these classes
 DEMO_COCO_RARE_CLASS = 'bottle'
 
-COCO_OBJECT_CLASSES = (
-    ObjectClass('bicycle', 2, 'bicycle',
-                Appearance((220, 190, 50), 30, 'smooth', (6, 10), 0.2),
-                size=(0.3, 0.5), frequency=0.35, count=(1, 2)),
-    ObjectClass('car', 3, 'rect',
-                Appearance((70, 100, 190), 30, 'dots', (5, 8), 0.4),
-                size=(0.25, 0.45), frequency=0.45, count=(1, 2)),
-    ObjectClass('bird', 16, 'polygon',
-                Appearance((70, 150, 80), 30, 'checker', (6, 10), 0.35),
-                size=(0.15, 0.35), frequency=0.5, count=(1, 2)),
-    ObjectClass('bottle', 44, 'small',
-                Appearance((200, 110, 190), 25, 'noise', (5, 8), 0.3),
-                size=(0.07, 0.12), frequency=0.12, count=(1, 1)),
+COCO_OBJECT_CLASSES = object_classes(
+    # name, category id, shape, look, size, frequency, count
+    ('bicycle', 2, 'bicycle', 'smooth', (0.3, 0.5), 0.35, (1, 2)),
+    ('car', 3, 'rect', 'dots', (0.25, 0.45), 0.45, (1, 2)),
+    ('bird', 16, 'polygon', 'checker', (0.15, 0.35), 0.5, (1, 2)),
+    ('bottle', 44, 'small', 'noise', (0.07, 0.12), 0.12, (1, 1)),
 )
 PERSON_FREQUENCY, CROWD_FREQUENCY = 0.85, 0.2
 MIN_AREA = 8  # visible pixels below which an instance gets no annotation
@@ -69,7 +62,8 @@ def _uncompressed_rle(mask: np.ndarray) -> Dict:
     return {'size': list(mask.shape), 'counts': counts}
 
 
-def mask_to_segmentation(mask: np.ndarray, iscrowd: bool) -> Tuple[object, np.ndarray]:
+def mask_to_segmentation(mask: np.ndarray,
+                         iscrowd: bool) -> Tuple[object, np.ndarray]:
     """Segmentation for a visible mask and the mask it decodes to.
 
     Polygons when they decode to within IoU 0.9 of the mask (they miss holes),
@@ -94,7 +88,8 @@ def mask_to_segmentation(mask: np.ndarray, iscrowd: bool) -> Tuple[object, np.nd
         if np.logical_and(decoded, mask).sum() >= 0.9 * union:
             return polygons, decoded
     rle = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
-    return {'size': [h, w], 'counts': rle['counts'].decode('ascii')}, mask.astype(np.uint8)
+    return ({'size': [h, w], 'counts': rle['counts'].decode('ascii')},
+            mask.astype(np.uint8))
 
 
 def _flock(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
@@ -125,7 +120,8 @@ def render_coco_sample(rng: np.random.Generator, width: int, height: int,
         jobs.append(('crowd', COCO_OBJECT_CLASSES[2]))
     for cls, on in zip(COCO_OBJECT_CLASSES, present):
         if on:
-            jobs += [('object', cls)] * int(rng.integers(cls.count[0], cls.count[1] + 1))
+            jobs += [('object', cls)] * int(
+                rng.integers(cls.count[0], cls.count[1] + 1))
     order = rng.permutation(len(jobs))
     jobs = sorted((jobs[i] for i in order),
                   key=lambda j: j[1] is not None and j[1].frequency < 0.25)
@@ -149,9 +145,12 @@ def render_coco_sample(rng: np.random.Generator, width: int, height: int,
             category = cls.label
         if not mask.any():
             continue
-        objects.append({'instance_id': canvas.paint(mask, texture, category),
-                        'category_id': category, 'iscrowd': int(kind == 'crowd'),
-                        'keypoints': keypoints})
+        objects.append({
+            'instance_id': canvas.paint(mask, texture, category),
+            'category_id': category,
+            'iscrowd': int(kind == 'crowd'),
+            'keypoints': keypoints
+        })
     image = canvas.to_uint8(rng)
     for obj in objects:
         obj['visible'] = canvas.visible(obj['instance_id'])
@@ -167,10 +166,15 @@ def _annotate(obj: Dict, ann_id: int, image_id: int) -> Dict:
     h, w = vis.shape
     seg, decoded = mask_to_segmentation(vis, bool(obj['iscrowd']))
     rle = mask_utils.encode(np.asfortranarray(decoded.astype(np.uint8)))
-    ann = {'id': ann_id, 'image_id': image_id, 'category_id': obj['category_id'],
-           'segmentation': seg, 'area': float(mask_utils.area(rle)),
-           'bbox': [round(float(v), 2) for v in mask_utils.toBbox(rle)],
-           'iscrowd': obj['iscrowd']}
+    ann = {
+        'id': ann_id,
+        'image_id': image_id,
+        'category_id': obj['category_id'],
+        'segmentation': seg,
+        'area': float(mask_utils.area(rle)),
+        'bbox': [round(float(v), 2) for v in mask_utils.toBbox(rle)],
+        'iscrowd': obj['iscrowd']
+    }
     if obj['keypoints'] is not None:
         flat = []
         for x, y in obj['keypoints']:
@@ -206,8 +210,9 @@ def write_coco(root: Path, num_train: int, num_val: int, size: Tuple[int, int],
         images, instances, keypoints = [], [], []
         for i in range(num):
             image_id += 1
-            image, objects = render_coco_sample(rng, width, height, schedule[i],
-                                                bool(persons[i]), bool(crowds[i]))
+            image, objects = render_coco_sample(rng, width, height,
+                                                schedule[i], bool(persons[i]),
+                                                bool(crowds[i]))
             name = f'{image_id:012d}.jpg'
             ok, jpg = cv2.imencode('.jpg', image[..., ::-1],
                                    [cv2.IMWRITE_JPEG_QUALITY, 92])
@@ -232,5 +237,6 @@ def write_coco(root: Path, num_train: int, num_val: int, size: Tuple[int, int],
                     'annotations': anns, 'categories': cats}
             (ann_dir / f'{stem}_{split}2017.json').write_text(
                 json.dumps(data, separators=(',', ':')))
-    return {f'{s}2017': n for s, n in (('train', num_train), ('val', num_val))} | {
-        'annotations': 4}
+    return ({f'{s}2017': n
+             for s, n in (('train', num_train), ('val', num_val))}
+            | {'annotations': 4})

@@ -17,7 +17,7 @@ import numpy as np
 
 from .cityscapes import write_cityscapes
 from .coco import write_coco
-from .render import parse_size
+from .shapes import parse_size
 from .voc import write_voc
 
 #: Defaults shared by tools/make_demo_data.py and configs/demo/: generation
@@ -88,15 +88,19 @@ def require_demo_data(kind: str, root: Union[str, Path, None] = None) -> Path:
     return root
 
 
-def generate_demo_data(kind: str, root: Union[str, Path, None] = None,
+def generate_demo_data(kind: str,
+                       root: Union[str, Path, None] = None,
                        num_train: Optional[int] = None,
-                       num_val: Optional[int] = None, size=None,
-                       seed: Optional[int] = None, force: bool = False) -> Path:
+                       num_val: Optional[int] = None,
+                       size=None,
+                       seed: Optional[int] = None,
+                       force: bool = False) -> Path:
     """Write a seeded demo data set in a real on-disk format; return its root.
 
     Args:
         kind: ``'voc'`` (mmseg ``PascalVOCDataset``), ``'cityscapes'`` (mmseg
-            ``CityscapesDataset``) or ``'coco'`` (mmdet/mmpose ``CocoDataset``).
+            ``CityscapesDataset``) or ``'coco'`` (mmdet/mmpose
+            ``CocoDataset``).
         root: Output folder; default ``DEMO_DEFAULTS[kind]['root']``.
         num_train: Training images (default from :data:`DEMO_DEFAULTS`).
         num_val: Validation images.
@@ -124,7 +128,8 @@ def generate_demo_data(kind: str, root: Union[str, Path, None] = None,
     for name, value in (('num_train', num_train), ('num_val', num_val),
                         ('seed', seed)):
         if not isinstance(value, (int, np.integer)) or value < 0:
-            raise ValueError(f'{name} must be a non-negative int, got {value!r}')
+            raise ValueError(
+                f'{name} must be a non-negative int, got {value!r}')
     params = {'kind': kind, 'num_train': int(num_train),
               'num_val': int(num_val), 'size': [width, height],
               'seed': int(seed), 'version': GENERATOR_VERSION}

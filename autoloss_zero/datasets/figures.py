@@ -12,7 +12,7 @@ from typing import Tuple
 import cv2
 import numpy as np
 
-from .render import low_freq_field
+from .shapes import low_freq_field
 
 COCO_KEYPOINTS = ('nose', 'left_eye', 'right_eye', 'left_ear', 'right_ear',
                   'left_shoulder', 'right_shoulder', 'left_elbow',
@@ -40,7 +40,8 @@ def pose_keypoints(rng: np.random.Generator, hip: Tuple[float, float],
     """
     tilt = rng.uniform(-0.2, 0.2)
     up = np.array([math.sin(tilt), -math.cos(tilt)])
-    right = np.array([math.cos(tilt), math.sin(tilt)])  # image right = person's left
+    # image right = person's left
+    right = np.array([math.cos(tilt), math.sin(tilt)])
     down = -up
     yaw = rng.uniform(0.7, 1.0)  # narrower when turned sideways
     hip = np.asarray(hip, float)
@@ -50,12 +51,15 @@ def pose_keypoints(rng: np.random.Generator, hip: Tuple[float, float],
     kp[_K['nose']] = nose
     for side, s in (('left', 1.0), ('right', -1.0)):
         out = s * right
-        kp[_K[f'{side}_eye']] = nose + up * 0.035 * body + out * 0.03 * body * yaw
-        kp[_K[f'{side}_ear']] = nose + up * 0.015 * body + out * 0.065 * body * yaw
+        kp[_K[f'{side}_eye']] = (nose + up * 0.035 * body
+                                 + out * 0.03 * body * yaw)
+        kp[_K[f'{side}_ear']] = (nose + up * 0.015 * body
+                                 + out * 0.065 * body * yaw)
         shoulder = neck + out * 0.12 * body * yaw
         a = rng.uniform(0.1, 2.2)
         b = a + rng.uniform(-1.0, 1.5)
-        elbow = shoulder + (math.cos(a) * down + math.sin(a) * out) * 0.17 * body
+        elbow = shoulder + (math.cos(a) * down +
+                            math.sin(a) * out) * 0.17 * body
         wrist = elbow + (math.cos(b) * down + math.sin(b) * out) * 0.15 * body
         hip_s = hip + out * 0.08 * body * yaw
         a = rng.uniform(-0.1, 0.45)
@@ -117,7 +121,8 @@ def draw_figure(rng: np.random.Generator, height: int, width: int,
     disc(ears, head_r, skin)
     dark = np.clip(skin - 110, 0, 255)
     for name in ('left_eye', 'right_eye', 'nose'):
-        cv2.circle(colors, _pt(kp[_K[name]]), max(0, joint_r - 1), tuple(map(float, dark)), -1)
+        cv2.circle(colors, _pt(kp[_K[name]]), max(0, joint_r - 1),
+                   tuple(map(float, dark)), -1)
     for i, name in enumerate(COCO_KEYPOINTS[5:], start=5):
         base = shirt if 'shoulder' in name or 'elbow' in name else (
             skin if 'wrist' in name else pants)

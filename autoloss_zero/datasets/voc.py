@@ -4,7 +4,7 @@
 Layout (``root`` is what :func:`generate_demo_data` was given)::
 
     root/VOCdevkit/VOC2012/JPEGImages/<name>.jpg
-    root/VOCdevkit/VOC2012/SegmentationClass/<name>.png   # 'P' PNG, VOC palette
+    root/VOCdevkit/VOC2012/SegmentationClass/<name>.png  # 'P' PNG, VOC palette
     root/VOCdevkit/VOC2012/ImageSets/Segmentation/{train,val}.txt
 
 Labels are VOC ids 0..5 (background + the first five VOC classes) with 255 on
@@ -17,8 +17,8 @@ from typing import Dict, Tuple
 import cv2
 import numpy as np
 
-from .render import (Appearance, Canvas, ObjectClass, place_objects,
-                     random_background, schedule_presence, stroke_thickness)
+from .shapes import (Canvas, object_classes, place_objects, random_background,
+                     schedule_presence, stroke_thickness)
 
 VOC_CLASSES = ('background', 'aeroplane', 'bicycle', 'bird', 'boat', 'bottle',
                'bus', 'car', 'cat', 'chair', 'cow', 'diningtable', 'dog',
@@ -27,7 +27,8 @@ VOC_CLASSES = ('background', 'aeroplane', 'bicycle', 'bird', 'boat', 'bottle',
 
 
 def voc_colormap(n: int = 256) -> np.ndarray:
-    """VOC's palette (n, 3) uint8 (bit-interleaved; id 255 is (224, 224, 192))."""
+    """VOC's palette (n, 3) uint8 (bit-interleaved; id 255 is (224, 224,
+    192))."""
     cmap = np.zeros((n, 3), np.uint8)
     for i in range(n):
         c, r, g, b = i, 0, 0, 0
@@ -42,33 +43,27 @@ def voc_colormap(n: int = 256) -> np.ndarray:
 
 #: The K=5 object classes: a large striped ellipse, a thin bicycle of 2-3 px
 #: strokes, a checkered polygon, a dotted box, and a rare small noisy blob.
-VOC_OBJECT_CLASSES = (
-    ObjectClass('aeroplane', 1, 'ellipse',
-                Appearance((200, 70, 60), 30, 'stripes', (5, 8), 0.35),
-                size=(0.3, 0.55), frequency=0.55, count=(1, 2)),
-    ObjectClass('bicycle', 2, 'bicycle',
-                Appearance((220, 190, 50), 30, 'smooth', (6, 10), 0.2),
-                size=(0.45, 0.8), frequency=0.45, count=(1, 2)),
-    ObjectClass('bird', 3, 'polygon',
-                Appearance((70, 150, 80), 30, 'checker', (6, 10), 0.35),
-                size=(0.25, 0.5), frequency=0.55, count=(1, 2)),
-    ObjectClass('boat', 4, 'rect',
-                Appearance((70, 100, 190), 30, 'dots', (5, 8), 0.4),
-                size=(0.3, 0.55), frequency=0.5, count=(1, 2)),
-    ObjectClass('bottle', 5, 'small',
-                Appearance((200, 110, 190), 25, 'noise', (5, 8), 0.3),
-                size=(0.08, 0.14), frequency=0.12, count=(1, 1)),
+VOC_OBJECT_CLASSES = object_classes(
+    # name, label, shape, look, size, frequency, count
+    ('aeroplane', 1, 'ellipse', 'stripes', (0.3, 0.55), 0.55, (1, 2)),
+    ('bicycle', 2, 'bicycle', 'smooth', (0.45, 0.8), 0.45, (1, 2)),
+    ('bird', 3, 'polygon', 'checker', (0.25, 0.5), 0.55, (1, 2)),
+    ('boat', 4, 'rect', 'dots', (0.3, 0.55), 0.5, (1, 2)),
+    ('bottle', 5, 'small', 'noise', (0.08, 0.14), 0.12, (1, 1)),
 )
 #: Class names and palette for ``metainfo=dict(classes=..., palette=...)``.
 DEMO_VOC_CLASSES = VOC_CLASSES[:len(VOC_OBJECT_CLASSES) + 1]
-DEMO_VOC_PALETTE = [list(map(int, c)) for c in voc_colormap(len(DEMO_VOC_CLASSES))]
+DEMO_VOC_PALETTE = [
+    list(map(int, c)) for c in voc_colormap(len(DEMO_VOC_CLASSES))
+]
 #: Id of the rare small class.
 DEMO_VOC_RARE_CLASS = 5
 
 
 def render_voc_sample(rng: np.random.Generator, width: int, height: int,
                       present) -> Tuple[np.ndarray, np.ndarray]:
-    """One image (H, W, 3) uint8 RGB and its label (H, W) uint8 in {0..5, 255}."""
+    """One image (H, W, 3) uint8 RGB and its label (H, W) uint8 in {0..5,
+    255}."""
     canvas = Canvas(random_background(rng, height, width), fill_label=0)
     place_objects(rng, canvas, VOC_OBJECT_CLASSES, present,
                   stroke_thickness(width, height))
@@ -80,7 +75,8 @@ def render_voc_sample(rng: np.random.Generator, width: int, height: int,
 def _write_png_p(path: Path, label: np.ndarray, palette: bytes) -> None:
     from PIL import Image
     height, width = label.shape
-    img = Image.frombytes('P', (width, height), np.ascontiguousarray(label).tobytes())
+    img = Image.frombytes('P', (width, height),
+                          np.ascontiguousarray(label).tobytes())
     img.putpalette(palette)
     img.save(path, format='PNG', optimize=False)
 

@@ -1,4 +1,4 @@
-"""The loss-graph search space of AutoLoss-Zero (SPEC section 2).
+"""The loss-graph search space of AutoLoss-Zero: trees, ops, evaluation.
 
 * :mod:`.ops` — the primitive operators H, safe by construction, in a
   registry.
@@ -9,18 +9,23 @@
 * :mod:`.space` / :mod:`.generate` — the search space of a branch and the
   random init, mutation and crossover operators.
 * :mod:`.render` — sympy formula, LaTeX and independent coefficients.
+* :mod:`.leaves` — prediction leaves with their exact logarithms.
+* :mod:`.export` — a searched tree prepared for retraining (dead terms
+  dropped, loss rescaled to O(1)).
 """
 from .evaluate import check_finite, evaluate
+from .export import ExportedTree, additive_terms, prepare_for_export
 from .generate import (crossover, deletion, insertion, mutate,
                        mutate_with_info, random_tree, replacement)
+from .leaves import log1m_key, log_key, prediction_leaves
 from .ops import (DEFAULT_LEAVES, DEFAULT_OPS, EPS, OPS, OPTIONAL_OPS, Op,
                   register_op)
-from .parser import TreeSyntaxError, parse_tree
+from .parser import TreeSyntaxError
 from .reduce import reduce_loss
 from .render import (coefficient_jacobian, formula, independent_coefficients,
                      simplify, to_latex, to_sympy)
 from .space import SearchSpace, spatial_of_shape
-from .tree import Tree
+from .tree import Tree, parse_tree
 
 __all__ = [
     'Op', 'OPS', 'register_op', 'DEFAULT_OPS', 'OPTIONAL_OPS',
@@ -29,5 +34,6 @@ __all__ = [
     'spatial_of_shape', 'random_tree', 'mutate', 'mutate_with_info',
     'crossover', 'insertion', 'deletion', 'replacement', 'to_sympy',
     'simplify', 'formula', 'to_latex', 'independent_coefficients',
-    'coefficient_jacobian'
+    'coefficient_jacobian', 'prediction_leaves', 'log_key',
+    'log1m_key', 'ExportedTree', 'additive_terms', 'prepare_for_export'
 ]

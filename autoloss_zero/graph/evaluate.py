@@ -4,12 +4,21 @@ This is the inner loop of the search (rejection protocol, proxy training), so
 it does no more per call than one pass over the prefix nodes: no Python
 source generation, no ``eval``, nothing cached globally.
 """
-from typing import Mapping, Optional, Sequence, Tuple, Union
+import functools
+import math
+from typing import Dict, Mapping, Optional, Sequence, Tuple, Union
 
 import torch
 
+from .leaves import log1m_key, log_key
 from .ops import OPS
 from .tree import Tree
+
+#: A ``log`` node evaluated from a given exact logarithm: (key of the
+#: logarithm in the leaves, index of the operand's root, whose coefficient
+#: k scales the operand, indices of the other operand nodes, which must have
+#: coefficient 1).
+ExactLog = Tuple[str, int, Tuple[int, ...]]
 
 
 def evaluate(tree: Tree,
@@ -28,7 +37,12 @@ def evaluate(tree: Tree,
         leaves (Mapping[str, Tensor]): Leaf name -> float tensor, e.g.
             ``yhat`` (N, C, H, W) probabilities after the branch activation
             and ``y`` (N, C, H, W) targets; every tensor broadcasts to the
-            canvas. Leaf ``1`` is the constant one unless given here.
+            canvas. Leaf ``1`` is the constant one unless given here. It may
+            also hold exact logarithms of a leaf (keys ``log(yhat)``,
+            ``log(1-yhat)``, see :mod:`.leaves`): ``log(k*yhat)``,
+            ``log(k*add(1,neg(yhat)))`` (or ``add(neg(yhat),1)``,
+            ``sub(1,yhat)``) then evaluate to ``sign(k)·(log|k| + given)``
+            for k != 0, without the clamp of the safe log.
         coefficients (Tensor | Sequence[float], optional): One per node,
             replacing ``tree.coefficients`` (e.g. a tensor requiring grad,
             or CMA-ES candidates); every node is then scaled, even by 1.
@@ -65,14 +79,22 @@ def evaluate(tree: Tree,
         if len(coefficients) != len(tree):
             raise ValueError(f'{len(coefficients)} coefficients for the '
                              f'{len(tree)} nodes of {tree}')
-        program = tuple(zip(tree.nodes, tree.arities,
-                            [coefficients[i]
-                             for i in range(len(tree))]))[::-1]
+        coefficients = [coefficients[i] for i in range(len(tree))]
+        program = tuple(zip(tree.nodes, tree.arities, coefficients))[::-1]
+    exact_logs = exact_log_nodes(tree) if len(leaves) > 1 else {}
+    last = len(tree) - 1
     stack = []
     push = stack.append
     pop = stack.pop
-    for name, arity, coef in program:
-        if arity == 0:
+    for position, (name, arity, coef) in enumerate(program):
+        exact = exact_logs.get(last - position) if exact_logs else None
+        if exact is not None and exact[0] in leaves:
+            operand = pop()
+            value = _exact_log(exact, leaves[exact[0]],
+                               coefficients or tree.coefficients)
+            if value is None:  # a coefficient rules the exact form out
+                value = ops['log'].fn(operand)
+        elif arity == 0:
             value = leaves.get(name)
             if value is None:
                 if name != '1':
@@ -107,6 +129,64 @@ def evaluate(tree: Tree,
     if value.shape != canvas:
         value = value.expand(canvas)
     return value
+
+
+@functools.lru_cache(maxsize=4096)
+def exact_log_nodes(tree: Tree) -> Dict[int, ExactLog]:
+    """The ``log`` nodes of ``tree`` that an exact logarithm can replace.
+
+    A ``log`` node qualifies when its operand is a leaf ``L`` (key
+    ``log(L)``) or the complement ``add(1,neg(L))``, ``add(neg(L),1)`` or
+    ``sub(1,L)`` of one (key ``log(1-L)``). Structural only: coefficients
+    are checked at evaluation (they may be overridden).
+
+    Returns:
+        dict: log node index -> :data:`ExactLog`.
+    """
+    nodes, arities = tree.nodes, tree.arities
+    found = {}
+    for index, name in enumerate(nodes):
+        if name != 'log' or arities[index] != 1:
+            continue
+        root = index + 1
+        if arities[root] == 0 and nodes[root] != '1':
+            found[index] = (log_key(nodes[root]), root, ())
+            continue
+        pattern = nodes[root:root + 4]
+        if pattern[:1] == ('sub', ) and nodes[root + 1:root + 2] == ('1', ):
+            leaf = root + 2
+            others = (root + 1, leaf)
+        elif pattern[:3] == ('add', '1', 'neg'):
+            leaf = root + 3
+            others = (root + 1, root + 2, leaf)
+        elif pattern[:2] == ('add', 'neg') and pattern[3:] == ('1', ):
+            leaf = root + 2
+            others = (root + 1, leaf, root + 3)
+        else:
+            continue
+        if arities[leaf] == 0 and nodes[leaf] != '1':
+            found[index] = (log1m_key(nodes[leaf]), root, others)
+    return found
+
+
+def _exact_log(exact: ExactLog, log_value: torch.Tensor,
+               coefficients: Sequence) -> Optional[torch.Tensor]:
+    """``sign(k)·(log|k| + log_value)`` for the operand scale k != 0 (and
+    unit coefficients inside the operand); None where that does not apply."""
+    _, root, others = exact
+    if any(float(coefficients[i]) != 1.0 for i in others):
+        return None
+    scale = coefficients[root]
+    if isinstance(scale, torch.Tensor):
+        if float(scale) == 0.0:
+            return None
+        return torch.sign(scale) * (scale.abs().log() + log_value)
+    if scale == 1.0:
+        return log_value
+    if scale == 0.0:
+        return None
+    sign = 1.0 if scale > 0 else -1.0
+    return sign * (math.log(abs(scale)) + log_value)
 
 
 def check_finite(tree: Tree,

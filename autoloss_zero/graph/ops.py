@@ -2,11 +2,32 @@
 
 Every operator maps tensors of the branch canvas, (N,C,H,W) or (M,C,1,1), to a
 tensor that broadcasts to the same canvas. Each one is *safe by construction*:
-it is finite for finite input and never raises; where the plain formula has a
-singular point, the clamp used is documented on the function (eps = 1e-12
-unless stated). Where a sign selects between two branches, both are made safe
-*before* the selection, so the untaken branch can never produce a NaN
-gradient (the robust_loss_pytorch convention).
+it never raises, and it has no singular point: where the plain formula has
+one (``inv``, ``log``, ``sqrt``, ``div`` at 0; ``exp`` of large x), the clamp
+used is documented on the function (eps = 1e-12 unless stated). Where a sign
+selects between two branches, both are made safe *before* the selection, so
+the untaken branch can never produce a NaN gradient (the robust_loss_pytorch
+convention).
+
+What "finite for finite input" means, in float32 and float64:
+
+* ``neg``, ``abs``, ``inv``, ``log``, ``exp``, ``tanh``, ``sqrt``,
+  ``sigmoid``, ``softplus``, ``sin``, ``cos``, ``mean_c``, ``mean_hw``,
+  ``max_pool3``, ``min_pool3``: value and gradient are finite for every
+  finite input (means are sums of ``x / n``, so that no partial sum
+  overflows).
+* ``add``, ``sub``, ``mul``, ``square``, ``div``: IEEE arithmetic on the
+  (clamped) operands, so the value, and the gradient of the summed value,
+  are finite whenever the exact result is representable and overflow to
+  ±inf otherwise: ``add(3.4e38, 3.4e38)`` is inf in float32, and the
+  y-gradient of ``div(1e16, 1e-12)`` (-1e40) is -inf although the value
+  1e28 is finite.
+
+Compositions multiply values and local derivatives, which can overflow too
+(``square(square(square(inv(yhat))))`` at yhat = 1e-10). Such candidates are
+the loss search's to catch, not the ops': the rejection protocol rejects a
+candidate whose loss or gradient is not finite (and
+:func:`autoloss_zero.graph.check_finite` reports both).
 
 A user adds an operator in a few lines::
 
@@ -233,14 +254,35 @@ def sqrt_safe(x: torch.Tensor) -> torch.Tensor:
 
 @register_op('mean_c', 1, needs_canvas=True)
 def mean_c(x: torch.Tensor) -> torch.Tensor:
-    """Mean over the class axis C (dim 1), kept as size 1 to broadcast back."""
-    return x.mean(dim=1, keepdim=True)
+    """Mean over the class axis C (dim 1), kept as size 1 to broadcast back.
+
+    Summed after dividing by C, so that no partial sum overflows: finite
+    for finite input.
+    """
+    return _mean(x, (1, ))
 
 
 @register_op('mean_hw', 1, needs_canvas=True)
 def mean_hw(x: torch.Tensor) -> torch.Tensor:
-    """Mean over the spatial axes H, W (dims 2, 3), kept to broadcast back."""
-    return x.mean(dim=(2, 3), keepdim=True)
+    """Mean over the spatial axes H, W (dims 2, 3), kept to broadcast back.
+
+    Summed after dividing by H·W, so that no partial sum overflows: finite
+    for finite input.
+    """
+    return _mean(x, (2, 3))
+
+
+def _mean(x: torch.Tensor, dims) -> torch.Tensor:
+    """Mean over ``dims`` (kept) as Σ (x / n), clamped to the float range:
+    a mean of finite values is representable, and only the rounding of
+    x / n could push a mean of values near finfo.max over it."""
+    count = 1
+    for dim in dims:
+        count *= x.shape[dim]
+    if count == 1:
+        return x
+    big = torch.finfo(x.dtype).max
+    return (x / count).sum(dim=dims, keepdim=True).clamp(-big, big)
 
 
 @register_op('max_pool3', 1, needs_spatial=True)

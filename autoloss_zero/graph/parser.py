@@ -1,4 +1,4 @@
-"""Parser from the canonical tree string to a :class:`Tree` (never ``eval``).
+"""Parser of the canonical tree string into prefix nodes (never ``eval``).
 
 Grammar (whitespace between tokens is allowed and ignored)::
 
@@ -11,13 +11,16 @@ Any identifier that is a registered op must be followed by exactly ``arity``
 operands in parentheses; any other identifier (or ``1``) without parentheses
 is a leaf name. The parser is an explicit loop with a stack of open calls,
 so nesting depth is not limited by Python's recursion limit.
+
+This module depends only on the op registry: it returns the prefix node names
+and coefficients, from which :mod:`.tree` builds the :class:`~.tree.Tree`
+(``Tree.parse`` / ``parse_tree``), so the two modules import in one direction.
 """
 import math
 import re
 from typing import List, Tuple
 
 from .ops import OPS
-from .tree import Tree
 
 _TOKEN = re.compile(r"""
     (?P<space>\s+)
@@ -68,14 +71,15 @@ def _describe(token: Tuple[str, str, int]) -> str:
     return 'end of input' if token[0] == 'end' else repr(token[1])
 
 
-def parse_tree(text: str) -> Tree:
+def parse_nodes(text: str) -> Tuple[Tuple[str, ...], Tuple[float, ...]]:
     """Parse a tree string such as ``neg(mul(y,0.5*log(yhat)))``.
 
     Args:
         text (str): The tree in canonical (or whitespace-padded) form.
 
     Returns:
-        Tree: The parsed tree; ``parse_tree(str(t)) == t`` for every tree.
+        tuple: ``(nodes, coefficients)``, the node names in prefix order and
+        one coefficient per node; ``Tree(nodes, coefficients)`` is the tree.
 
     Raises:
         TreeSyntaxError: If the text is malformed; the message names the
@@ -83,7 +87,8 @@ def parse_tree(text: str) -> Tree:
             unbalanced parentheses, trailing text, ...).
     """
     if not isinstance(text, str):
-        raise TypeError(f'parse_tree takes a str, got {type(text).__name__}')
+        raise TypeError(
+            f'a tree string must be a str, got {type(text).__name__}')
     tokens = _tokenize(text)
     nodes: List[str] = []
     coefficients: List[float] = []
@@ -148,7 +153,7 @@ def parse_tree(text: str) -> Tree:
                                if value == ')' else
                                f'trailing text {text[pos:]!r}')
                     raise TreeSyntaxError(text, pos, problem)
-                return Tree(tuple(nodes), tuple(coefficients))
+                return tuple(nodes), tuple(coefficients)
             call = calls[-1]
             call[2] += 1
             name, arity, seen, call_pos = call

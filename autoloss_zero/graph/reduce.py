@@ -1,4 +1,4 @@
-"""Reduction of an element-wise tree value to the scalar loss (SPEC sec. 2).
+"""Reduction of an element-wise tree value to the scalar loss.
 
 The value is summed over the class axis, then averaged over the valid
 elements with the head's weights: with this choice the tree

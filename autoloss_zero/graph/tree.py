@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import FrozenSet, Iterable, Optional, Sequence, Tuple
 
 from .ops import OPS
+from .parser import parse_nodes
 
 
 def _is_leaf_name(name: str) -> bool:
@@ -97,8 +98,7 @@ class Tree:
     @classmethod
     def parse(cls, text: str) -> 'Tree':
         """Parse a canonical string; see :func:`parse_tree`."""
-        from .parser import parse_tree
-        return parse_tree(text)
+        return cls(*parse_nodes(text))
 
     @classmethod
     def leaf(cls, name: str, coefficient: float = 1.0) -> 'Tree':
@@ -214,6 +214,25 @@ class Tree:
                 zip(self.nodes, self.arities, self.coefficients))[::-1]
             object.__setattr__(self, '_program', cached)
         return cached
+
+
+def parse_tree(text: str) -> Tree:
+    """Parse a tree string such as ``neg(mul(y,0.5*log(yhat)))``.
+
+    The grammar is in :mod:`.parser`.
+
+    Args:
+        text (str): The tree in canonical (or whitespace-padded) form.
+
+    Returns:
+        Tree: The parsed tree; ``parse_tree(str(t)) == t`` for every tree.
+
+    Raises:
+        TreeSyntaxError: If the text is malformed; the message names the
+            0-based position and the problem (unknown op, wrong arity,
+            unbalanced parentheses, trailing text, ...).
+    """
+    return Tree.parse(text)
 
 
 def format_coefficient(value: float) -> str:

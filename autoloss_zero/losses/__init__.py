@@ -6,6 +6,7 @@ and mmpose registries inherit from.
 from . import baselines  # noqa: F401  (registers the baseline losses)
 from .canvas import Canvas, elementwise_on_canvas, loss_on_canvas
 from .capture import capture, is_capturing
+from .export import export_searched_loss
 from .searched import SearchedLoss
 from .searched_bbox import SearchedBoxLoss, box_areas
 from .searched_cls import SearchedSigmoidClsLoss, SearchedSoftmaxClsLoss
@@ -15,7 +16,8 @@ from .searched_seg import SearchedSegLoss
 
 __all__ = [
     'Canvas', 'elementwise_on_canvas', 'loss_on_canvas', 'capture',
-    'is_capturing', 'SearchedLoss', 'SearchedBoxLoss', 'box_areas',
+    'is_capturing', 'export_searched_loss', 'SearchedLoss',
+    'SearchedBoxLoss', 'box_areas',
     'SearchedSigmoidClsLoss', 'SearchedSoftmaxClsLoss', 'SearchedHeatmapLoss',
     'SearchedMaskLoss', 'SearchedSegLoss'
 ]

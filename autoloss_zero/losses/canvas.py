@@ -11,8 +11,9 @@ Note:
     channels (classes, box coordinates, keypoints), H, W spatial size (1 for
     per-anchor and per-RoI branches).
 """
+import contextlib
 from dataclasses import dataclass, field, replace
-from typing import Dict, Optional, Sequence, Union
+from typing import Dict, Iterator, Optional, Sequence, Union
 
 import torch
 from torch import Tensor
@@ -33,7 +34,9 @@ class Canvas:
         targets: constant leaves in canvas-broadcastable shapes, ``y`` at
             least.
         weight: elementwise weights broadcastable to (N, C, H, W), or None.
-            Elements of weight 0 are excluded from the value and gradient.
+            Elements of weight 0 are excluded from the value and gradient;
+            negative weights count with their sign (as mmseg's and mmdet's
+            ``weight_reduce_loss`` multiply by them).
         valid: (N, H, W) bool mask of counted elements, or None (all).
         avg_factor: the normaliser, or None for the number of valid elements.
     """
@@ -81,6 +84,23 @@ def upcast(tensor: Tensor) -> Tensor:
     return tensor
 
 
+@contextlib.contextmanager
+def full_precision(tensor: Tensor) -> Iterator[None]:
+    """Autocast switched off on ``tensor``'s device inside the block.
+
+    Searched trees are evaluated in float32 (their inputs are upcast by
+    :func:`upcast`) even inside ``torch.autocast``: the tree's ops are not
+    autocast's to choose, and a discovered loss may take values that
+    overflow float16.
+    """
+    device = tensor.device.type
+    if device not in ('cuda', 'cpu', 'xpu', 'hpu', 'mps'):
+        yield
+        return
+    with torch.autocast(device_type=device, enabled=False):
+        yield
+
+
 def _couples_elements(tree: Tree) -> bool:
     """Whether an op of ``tree`` mixes elements (mean_c, mean_hw, pooling)."""
     return any(arity and (OPS[name].needs_canvas or OPS[name].needs_spatial)
@@ -90,11 +110,11 @@ def _couples_elements(tree: Tree) -> bool:
 def counted_mask(canvas: Canvas) -> Optional[Tensor]:
     """Bool mask of counted elements, broadcastable to (N, C, H, W).
 
-    True where the weight is > 0 and the element is valid; None when the
-    canvas has neither weights nor a valid mask (everything counts).
+    True where the weight is non-zero and the element is valid; None when
+    the canvas has neither weights nor a valid mask (everything counts).
     """
     if canvas._keep is None:
-        keep = None if canvas.weight is None else canvas.weight > 0
+        keep = None if canvas.weight is None else canvas.weight != 0
         if canvas.valid is not None:
             valid = canvas.valid[:, None].bool()
             keep = valid if keep is None else keep & valid
@@ -198,7 +218,8 @@ def elementwise_on_canvas(tree: Tree, canvas: Canvas,
                           leaves: Leaves) -> Tensor:
     """Evaluate ``tree`` and apply the canvas weights: (N, C, H, W).
 
-    Elements of weight 0 are set to 0 with ``torch.where``. For element-wise
+    Elements of weight 0 are set to 0 with ``torch.where``; negative weights
+    multiply like positive ones. For element-wise
     trees the prediction leaves are also cut from autograd at excluded
     elements (weight 0 or invalid): a tree whose value overflows there (e.g.
     ``square(square(inv(y)))`` at the zero targets of RPN negatives) would
@@ -225,7 +246,7 @@ def elementwise_on_canvas(tree: Tree, canvas: Canvas,
     if canvas.weight is not None:
         weight = canvas.weight.to(value.dtype)
         # where, not multiply: 0 * inf would be NaN at excluded elements.
-        value = torch.where(weight > 0, value * weight, value.new_zeros(()))
+        value = torch.where(weight != 0, value * weight, value.new_zeros(()))
     return value
 
 

@@ -4,22 +4,28 @@ from typing import Optional, Sequence, Union
 import torch
 from torch import Tensor, nn
 
-from ..graph import SearchSpace, Tree
-from .canvas import Canvas, Leaves, counted_rows, loss_on_canvas
+from ..graph import SearchSpace, Tree, prediction_leaves
+from .canvas import (Canvas, Leaves, elementwise_on_canvas, full_precision,
+                     loss_on_canvas, upcast)
 from .capture import record
 
-_ACTIVATIONS = {
-    'softmax': lambda z: torch.softmax(z, dim=1),
-    'sigmoid': torch.sigmoid,
-    'identity': lambda z: z,
-}
+#: The reductions of mmseg's / mmdet's ``reduction_override``.
+REDUCTIONS = ('none', 'mean', 'sum')
 
 
 class SearchedLoss(nn.Module):
     """A loss whose value is a searched tree evaluated on the head's canvas.
 
     Subclasses implement :meth:`to_canvas` (the head's call signature in
-    canvas form) and :meth:`rejection_score` (the branch's screening metric).
+    canvas form). What the search's screening needs besides the loss (a
+    rejection metric) lives in the search's probes, not here.
+
+    The tree is evaluated in float32 (half-precision logits are upcast) with
+    autocast switched off, so a searched loss trains under mixed precision
+    like mmdet's losses do. ``log`` of a softmax / sigmoid ``yhat`` is the
+    exact ``log_softmax`` / ``logsigmoid`` of the logits (see
+    :mod:`autoloss_zero.graph.leaves`), so the cross-entropy trees equal the
+    torch losses at any logit margin.
 
     Args:
         tree: canonical tree string, e.g. ``'neg(mul(y,log(yhat)))'``.
@@ -72,38 +78,32 @@ class SearchedLoss(nn.Module):
         self.tree = tree
 
     def leaves(self, logits: Tensor, canvas: Canvas) -> Leaves:
-        """Leaves that depend on the prediction: ``yhat`` by default."""
-        return {'yhat': _ACTIVATIONS[self.activation](logits)}
+        """Leaves that depend on the prediction: ``yhat`` (the activation of
+        the logits) and its exact logarithms by default."""
+        return prediction_leaves(logits, self.activation)
 
     def loss_on(self,
                 canvas: Canvas,
                 logits: Optional[Tensor] = None,
                 tree: Optional[Tree] = None) -> Tensor:
-        """Unweighted scalar loss of ``tree`` (default: own) on ``canvas``."""
-        logits = canvas.logits if logits is None else logits
-        return loss_on_canvas(tree or self.tree, canvas,
-                              self.leaves(logits, canvas))
+        """Unweighted scalar loss of ``tree`` (default: own) on ``canvas``,
+        in float32 with autocast off."""
+        logits = upcast(canvas.logits if logits is None else logits)
+        with full_precision(logits):
+            return loss_on_canvas(tree or self.tree, canvas,
+                                  self.leaves(logits, canvas))
+
+    def elementwise_on(self, canvas: Canvas) -> Tensor:
+        """The weighted element-wise value (N, C, H, W) of the own tree, in
+        float32 with autocast off (for non-default reductions)."""
+        logits = upcast(canvas.logits)
+        with full_precision(logits):
+            return elementwise_on_canvas(self.tree, canvas,
+                                         self.leaves(logits, canvas))
 
     def to_canvas(self, *args, **kwargs) -> Canvas:
         """The head's arguments in canvas form."""
         raise NotImplementedError
-
-    def rejection_score(self, canvas: Canvas, logits: Tensor,
-                        metric: Optional[str] = None) -> float:
-        """Screening metric in [0, 1] of ``logits`` against the canvas."""
-        raise NotImplementedError
-
-    def bind_head(self, head: nn.Module) -> None:
-        """Called by the search with the head that owns this loss, for what
-        the rejection metric needs to know of it (nothing by default)."""
-
-    def rejection_weight(self, canvas: Canvas) -> float:
-        """Weight of this call in its branch's rejection score: 1 for a
-        spatial canvas (one per head), else its number of counted rows."""
-        if self.spatial:
-            return 1.0
-        rows = counted_rows(canvas)
-        return float(canvas.logits.shape[0] if rows is None else rows.sum())
 
     def _loss(self, canvas: Canvas) -> Tensor:
         record(self.branch, self, canvas)
@@ -112,3 +112,37 @@ class SearchedLoss(nn.Module):
     def extra_repr(self) -> str:
         return (f"tree='{self.tree}', loss_weight={self.loss_weight}, "
                 f"loss_name='{self.loss_name}', branch='{self.branch}'")
+
+
+def reduce_with_override(module: SearchedLoss, canvas: Canvas,
+                         reduction_override: Optional[str]) -> Tensor:
+    """Loss with mmseg's / mmdet's ``reduction_override`` semantics.
+
+    ``None``/``'mean'``: the canvas reduction (sum over C, divided by
+    avg_factor or the number of valid elements); ``'sum'``: the plain sum
+    (avg_factor is not used); ``'none'``: the per-element losses summed over
+    C, (N, H, W) for spatial canvases (0 at invalid pixels, like mmseg's
+    cross-entropy) and (N,) for per-row ones (for box regression, the row
+    sums of mmdet's (P, 4) ``'none'`` output). All scaled by
+    ``loss_weight``. Only the default reduction is recorded in capture mode.
+
+    Args:
+        module: the searched loss (its tree and ``loss_weight``).
+        canvas: the head call.
+        reduction_override: None, ``'none'``, ``'mean'`` or ``'sum'``.
+
+    Returns:
+        Tensor: a scalar, or the per-element / per-row losses for ``'none'``.
+    """
+    if reduction_override not in (None, *REDUCTIONS):
+        raise ValueError(f'reduction_override must be one of {REDUCTIONS} '
+                         f'or None, got {reduction_override!r}')
+    if reduction_override in (None, 'mean'):
+        return module._loss(canvas)
+    per_element = module.elementwise_on(canvas).sum(dim=1)
+    if canvas.valid is not None:
+        per_element = torch.where(canvas.valid.bool(), per_element, 0)
+    if not module.spatial:
+        per_element = per_element.flatten(1).sum(dim=1)
+    out = per_element if reduction_override == 'none' else per_element.sum()
+    return module.loss_weight * out

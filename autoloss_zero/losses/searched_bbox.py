@@ -3,11 +3,10 @@ from typing import Optional
 
 import torch
 from mmengine.registry import MODELS
-from torch import Tensor, nn
+from torch import Tensor
 
 from .canvas import Canvas, upcast
-from .searched import SearchedLoss
-from .searched_cls import reduce_per_row
+from .searched import SearchedLoss, reduce_with_override
 
 _MODES = ('deltas', 'iou')
 
@@ -58,9 +57,6 @@ class SearchedBoxLoss(SearchedLoss):
 
     activation = 'identity'
     spatial = False
-    #: delta normalisation of the head's box coder (rejection metric only).
-    delta_means = (0., 0., 0., 0.)
-    delta_stds = (1., 1., 1., 1.)
 
     def __init__(self, tree: str, mode: str = 'deltas',
                  loss_weight: float = 1.0, loss_name: str = 'loss_bbox',
@@ -133,28 +129,4 @@ class SearchedBoxLoss(SearchedLoss):
         if pred.shape[0] == 0:
             zero = pred.sum(dim=1) * 0
             return zero if reduction_override == 'none' else zero.sum()
-        return reduce_per_row(self, canvas, reduction_override)
-
-    def rejection_score(self, canvas, logits, metric=None):
-        """Mean IoU over rows of non-zero weight, in [0, 1].
-
-        Deltas are decoded on the unit prior box first, with the head's
-        coder normalisation (see :meth:`bind_head`); in ``'iou'`` mode the
-        (P, 4) predictions are absolute boxes already. Non-finite rows
-        score 0.
-        """
-        from ..metrics import box_iou_on_unit_prior
-        weight = None if canvas.weight is None else canvas.weight[:, :, 0, 0]
-        return box_iou_on_unit_prior(logits[:, :, 0, 0],
-                                     canvas.meta['target'], weight,
-                                     decoded=self.mode == 'iou',
-                                     means=self.delta_means,
-                                     stds=self.delta_stds)
-
-    def bind_head(self, head: nn.Module) -> None:
-        """Take the delta normalisation (``means``, ``stds``) of the head's
-        ``bbox_coder``, e.g. (0.1, 0.1, 0.2, 0.2) for mmdet's RoI head."""
-        coder = getattr(head, 'bbox_coder', None)
-        if hasattr(coder, 'means') and hasattr(coder, 'stds'):
-            self.delta_means = tuple(float(v) for v in coder.means)
-            self.delta_stds = tuple(float(v) for v in coder.stds)
+        return reduce_with_override(self, canvas, reduction_override)

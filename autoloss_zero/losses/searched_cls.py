@@ -1,48 +1,12 @@
 """Searched classification losses for mmdet heads (RPN and RoI)."""
 from typing import Optional
 
-import torch
 import torch.nn.functional as F
 from mmengine.registry import MODELS
 from torch import Tensor
 
-from .canvas import Canvas, elementwise_on_canvas, upcast
-from .searched import SearchedLoss
-
-_REDUCTIONS = ('none', 'mean', 'sum')
-
-
-def reduce_per_row(module: SearchedLoss, canvas: Canvas,
-                   reduction_override: Optional[str]) -> Tensor:
-    """Loss with mmdet's ``reduction_override`` semantics.
-
-    ``None``/``'mean'``: the canvas reduction (sum over C, divided by
-    avg_factor or the number of rows); ``'sum'``: the plain sum (avg_factor
-    is not used); ``'none'``: the (N,) per-row losses, summed over C (for
-    box regression, the row sums of mmdet's (P, 4) ``'none'`` output). All
-    scaled by ``loss_weight``. Only the default reduction is recorded in
-    capture mode.
-
-    Args:
-        module: the searched loss (its tree and ``loss_weight``).
-        canvas: the head call on an (N, C, 1, 1) canvas.
-        reduction_override: None, ``'none'``, ``'mean'`` or ``'sum'``.
-
-    Returns:
-        Tensor: a scalar, or (N,) for ``'none'``.
-    """
-    if reduction_override not in (None, *_REDUCTIONS):
-        raise ValueError(f'reduction_override must be one of {_REDUCTIONS} '
-                         f'or None, got {reduction_override!r}')
-    if reduction_override in (None, 'mean'):
-        return module._loss(canvas)
-    value = elementwise_on_canvas(module.tree, canvas,
-                                  module.leaves(canvas.logits, canvas))
-    rows = value.flatten(1).sum(dim=1)
-    if canvas.valid is not None:
-        rows = torch.where(canvas.valid.flatten(1).all(1), rows, 0)
-    out = rows if reduction_override == 'none' else rows.sum()
-    return module.loss_weight * out
+from .canvas import Canvas, upcast
+from .searched import SearchedLoss, reduce_with_override
 
 
 def _row_weight(weight: Optional[Tensor], rows: int,
@@ -117,15 +81,7 @@ class _SearchedClsLoss(SearchedLoss):
                 **kwargs) -> Tensor:
         """Loss of (M, C) logits against (M,) labels with (M,) weights."""
         canvas = self.to_canvas(cls_score, labels, weight, avg_factor)
-        return reduce_per_row(self, canvas, reduction_override)
-
-    def rejection_score(self, canvas, logits, metric=None):
-        """Balanced accuracy on rows of non-zero weight (rows are mostly
-        background: plain accuracy would reward predicting background)."""
-        from ..metrics import classification_accuracy
-        return classification_accuracy(logits[:, :, 0, 0],
-                                       canvas.meta['labels'],
-                                       canvas.meta['weight'], balanced=True)
+        return reduce_with_override(self, canvas, reduction_override)
 
 
 @MODELS.register_module()

@@ -27,15 +27,15 @@ class SearchedHeatmapLoss(SearchedLoss):
     Args:
         tree: canonical tree string.
         use_target_weight: weight each keypoint by ``keypoint_weights``.
-        loss_weight, loss_name, branch: see :class:`SearchedLoss`.
+        loss_name: default ``'loss_kpt'``.
+        **kwargs: ``loss_weight``, ``branch``: see :class:`SearchedLoss`.
     """
 
     activation = 'identity'
 
-    def __init__(self, tree: str, use_target_weight: bool = True,
-                 loss_weight: float = 1.0, loss_name: str = 'loss_kpt',
-                 branch: Optional[str] = None):
-        super().__init__(tree, loss_weight, loss_name, branch)
+    def __init__(self, tree: str, use_target_weight: bool = True, *,
+                 loss_name: str = 'loss_kpt', **kwargs):
+        super().__init__(tree, loss_name=loss_name, **kwargs)
         self.use_target_weight = use_target_weight
 
     def to_canvas(self, pred: Tensor, target: Tensor,
@@ -76,11 +76,3 @@ class SearchedHeatmapLoss(SearchedLoss):
                 mask: Optional[Tensor] = None) -> Tensor:
         """Loss of (B, K, H, W) predicted against target heatmaps."""
         return self._loss(self.to_canvas(pred, target, keypoint_weights, mask))
-
-    def rejection_score(self, canvas, logits, metric=None):
-        """PCK: argmax within 2 px of the target's argmax."""
-        from ..metrics import heatmap_pck
-        weights = canvas.meta['keypoint_weights']
-        if weights is not None and weights.dim() == 4:  # pixel weights
-            weights = (weights > 0).flatten(2).any(dim=2).float()
-        return heatmap_pck(logits, canvas.targets['y'], weights)

@@ -22,17 +22,18 @@ class SearchedMaskLoss(SearchedLoss):
 
     Args:
         tree: canonical tree string.
-        use_mask: accepted for config compatibility with ``CrossEntropyLoss``.
-        loss_weight, loss_name, branch: see :class:`SearchedLoss`.
+        use_mask: accepted, and ignored, so that the mask head's
+            ``CrossEntropyLoss(use_mask=True)`` config carries over.
+        loss_name: default ``'loss_mask'``.
+        **kwargs: ``loss_weight``, ``branch``: see :class:`SearchedLoss`.
     """
 
     activation = 'sigmoid'
 
-    def __init__(self, tree: str, use_mask: bool = True,
-                 loss_weight: float = 1.0, loss_name: str = 'loss_mask',
-                 branch: Optional[str] = None):
-        super().__init__(tree, loss_weight, loss_name, branch)
-        self.use_mask = use_mask
+    def __init__(self, tree: str, use_mask: bool = True, *,
+                 loss_name: str = 'loss_mask', **kwargs):
+        del use_mask  # this loss is always the per-class mask loss
+        super().__init__(tree, loss_name=loss_name, **kwargs)
 
     def to_canvas(self, mask_preds: Tensor, mask_targets: Tensor,
                   labels: Tensor) -> Canvas:
@@ -53,27 +54,41 @@ class SearchedMaskLoss(SearchedLoss):
                       targets={'y': mask_targets[:, None].to(selected.dtype)})
 
     def forward(self, mask_preds: Tensor, mask_targets: Tensor,
-                labels: Tensor, weight=None, avg_factor=None,
-                reduction_override=None, **kwargs) -> Tensor:
+                labels: Tensor, weight: Optional[Tensor] = None,
+                avg_factor: Optional[float] = None,
+                reduction_override: Optional[str] = None,
+                **kwargs) -> Tensor:
         """Loss of (P, C, S, S) mask logits against (P, S, S) targets.
+
+        mmdet's ``mask_cross_entropy`` reduces by the mean and asserts that
+        ``avg_factor`` is None; this module raises a ValueError naming any
+        argument it would otherwise ignore.
 
         Args:
             mask_preds: (P, C, S, S) per-class mask logits.
             mask_targets: (P, S, S) targets in {0, 1}.
             labels: (P,) class of each RoI, selecting its channel.
-            weight, avg_factor, reduction_override: accepted for signature
-                compatibility with mmdet's ``CrossEntropyLoss``; unused.
+            weight: must be None (the mask head passes none).
+            avg_factor: must be None.
+            reduction_override: None or ``'mean'``.
 
         Returns:
-            Tensor: the scalar loss; a zero that keeps the graph alive when
-            P = 0.
+            Tensor: the loss of shape (1,), as mmdet's mask cross-entropy; a
+            () zero that keeps the graph alive when P = 0, as mmdet's
+            ``FCNMaskHead`` returns then.
         """
+        unsupported = dict(kwargs, weight=weight, avg_factor=avg_factor)
+        unsupported = sorted(k for k, v in unsupported.items()
+                             if v is not None)
+        if unsupported or reduction_override not in (None, 'mean'):
+            bad = unsupported or [f'reduction_override='
+                                  f'{reduction_override!r}']
+            raise ValueError(
+                f'{type(self).__name__} does not take {bad}: the mask loss '
+                'is the mean over all P*S*S elements, as mmdet\'s '
+                'mask_cross_entropy (which also refuses weights, avg_factor '
+                'and other reductions)')
         canvas = self.to_canvas(mask_preds, mask_targets, labels)
         if mask_preds.shape[0] == 0:
             return mask_preds.sum() * 0
-        return self._loss(canvas)
-
-    def rejection_score(self, canvas, logits, metric=None):
-        """Mask IoU of ``logits > 0`` against the targets."""
-        from ..metrics import mask_iou
-        return mask_iou(logits[:, 0], canvas.targets['y'][:, 0])
+        return self._loss(canvas)[None]

@@ -1,24 +1,28 @@
 """Searched loss for mmseg decode and auxiliary heads."""
-from typing import Optional
+from typing import Optional, Sequence, Union
 
 import torch
 import torch.nn.functional as F
 from mmengine.registry import MODELS
 from torch import Tensor
 
+from ..graph import prediction_leaves
 from .canvas import Canvas, upcast
-from .searched import SearchedLoss
+from .searched import SearchedLoss, reduce_with_override
 
 
 @MODELS.register_module()
 class SearchedSegLoss(SearchedLoss):
     """Searched loss for semantic segmentation (mmseg decode/auxiliary heads).
 
-    Called as ``loss(seg_logits, seg_label, weight=None, ignore_index=255)``.
-    With C > 1 channels ``yhat`` is the softmax over classes and ``y`` the
-    one-hot label; a binary head (C = 1) uses the sigmoid and ``y`` = label.
-    The tree ``neg(mul(y,log(yhat)))`` is then exactly mmseg's
-    ``CrossEntropyLoss(avg_non_ignore=True)``.
+    Called as ``loss(seg_logits, seg_label, weight=None, ignore_index=255,
+    avg_factor=None, reduction_override=None)``, the arguments of mmseg's
+    ``CrossEntropyLoss``. With C > 1 channels ``yhat`` is the softmax over
+    classes and ``y`` the one-hot label; a binary head (C = 1) uses the
+    sigmoid and ``y`` = label. The tree ``neg(mul(y,log(yhat)))`` is then
+    exactly mmseg's ``CrossEntropyLoss(avg_non_ignore=True)``, also with
+    ``class_weight``, pixel weights (negative ones included), ``avg_factor``
+    and every ``reduction_override``.
 
     Note:
         N: batch, C: classes, H, W: label size.
@@ -30,6 +34,11 @@ class SearchedSegLoss(SearchedLoss):
         avg_non_ignore: average over non-ignored pixels (True) or over all
             pixels like mmseg's default ``CrossEntropyLoss`` (False).
         branch: capture-mode key; defaults to ``loss_name``.
+        class_weight: C weights; a pixel's loss is multiplied by the weight
+            of its label class and the mean divides by the sum of those
+            weights over the non-ignored pixels (mmseg's cross-entropy, i.e.
+            torch's weighted mean), unless ``avg_factor`` is given. Not for
+            binary (C = 1) heads.
     """
 
     def __init__(self,
@@ -37,15 +46,24 @@ class SearchedSegLoss(SearchedLoss):
                  loss_weight: float = 1.0,
                  loss_name: str = 'loss_searched',
                  avg_non_ignore: bool = True,
-                 branch: Optional[str] = None):
+                 branch: Optional[str] = None,
+                 class_weight: Optional[Sequence[float]] = None):
         super().__init__(tree, loss_weight, loss_name, branch)
         self.avg_non_ignore = avg_non_ignore
+        if class_weight is not None and (isinstance(class_weight, str) or
+                                         len(class_weight) == 0):
+            raise ValueError('class_weight must be a non-empty sequence of '
+                             f'floats (one per class), got {class_weight!r}')
+        self.class_weight = None if class_weight is None else [
+            float(w) for w in class_weight]
 
     def to_canvas(self,
                   seg_logits: Tensor,
                   seg_label: Tensor,
                   weight: Optional[Tensor] = None,
-                  ignore_index: int = 255) -> Canvas:
+                  ignore_index: int = 255,
+                  avg_factor: Optional[Union[float, Tensor]] = None
+                  ) -> Canvas:
         """Canvas of (N, C, H, W) logits, (N, H, W) labels and weight."""
         if seg_logits.dim() != 4 or seg_label.shape != (
                 seg_logits.shape[0], *seg_logits.shape[2:]):
@@ -65,37 +83,64 @@ class SearchedSegLoss(SearchedLoss):
         else:
             y = F.one_hot(safe_label, num_classes).permute(0, 3, 1, 2)
             y = y.to(logits.dtype)
-        avg_factor = None if self.avg_non_ignore else float(valid.numel())
+        pixel_weight = None if weight is None else weight.to(logits.dtype)
+        if self.class_weight is not None:
+            if num_classes == 1 or len(self.class_weight) != num_classes:
+                raise ValueError(
+                    f'class_weight has {len(self.class_weight)} entries but '
+                    f'the head has {num_classes} channel(s); give one weight '
+                    'per class (binary C = 1 heads take none)')
+            by_label = logits.new_tensor(self.class_weight)[safe_label]
+            pixel_weight = by_label if pixel_weight is None else (
+                by_label * pixel_weight)
+            if avg_factor is None:
+                avg_factor = torch.where(valid, by_label, 0).sum()
+        if avg_factor is None and not self.avg_non_ignore:
+            avg_factor = float(valid.numel())
         return Canvas(
             logits=logits,
             targets={'y': y},
-            weight=None if weight is None else
-            weight[:, None].to(logits.dtype),
+            weight=None if pixel_weight is None else pixel_weight[:, None],
             valid=valid,
             avg_factor=avg_factor,
             meta={'label': seg_label, 'ignore_index': ignore_index})
 
     def leaves(self, logits, canvas):
-        act = torch.sigmoid if logits.shape[1] == 1 else (
-            lambda z: torch.softmax(z, dim=1))
-        return {'yhat': act(logits)}
+        activation = 'sigmoid' if logits.shape[1] == 1 else 'softmax'
+        return prediction_leaves(logits, activation)
 
     def forward(self,
                 seg_logits: Tensor,
                 seg_label: Tensor,
                 weight: Optional[Tensor] = None,
                 ignore_index: int = 255,
+                avg_factor: Optional[Union[float, Tensor]] = None,
+                reduction_override: Optional[str] = None,
                 **kwargs) -> Tensor:
-        """Scalar loss of (N, C, H, W) logits against (N, H, W) labels."""
-        return self._loss(
-            self.to_canvas(seg_logits, seg_label, weight, ignore_index))
+        """Loss of (N, C, H, W) logits against (N, H, W) labels.
 
-    def rejection_score(self, canvas, logits, metric='mIoU'):
-        """The target segmentation metric of ``logits`` on the canvas."""
-        from ..metrics import get_seg_metric
+        Args:
+            seg_logits: (N, C, H, W) logits, resized to the label.
+            seg_label: (N, H, W) labels, ``ignore_index`` where ignored.
+            weight: (N, H, W) pixel weights or None.
+            ignore_index: the ignore label. Defaults to 255.
+            avg_factor: the normaliser of the mean, replacing the count of
+                (non-ignored) pixels.
+            reduction_override: None / ``'mean'``, ``'sum'`` or ``'none'``
+                (the (N, H, W) pixel losses, 0 where ignored).
 
-        # (N, C, H, W) scores, or (N, 1, H, W) binary logits thresholded at 0.
-        return get_seg_metric(metric or 'mIoU')(
-            logits, canvas.meta['label'],
-            num_classes=max(2, logits.shape[1]),
-            ignore_index=canvas.meta['ignore_index'])
+        Returns:
+            Tensor: the loss, scaled by ``loss_weight``.
+
+        Raises:
+            ValueError: on any other keyword argument (named), or bad shapes.
+        """
+        if kwargs:
+            raise ValueError(
+                f'{type(self).__name__} got unexpected argument(s) '
+                f'{sorted(kwargs)}; it takes weight, ignore_index, '
+                'avg_factor and reduction_override, as mmseg\'s '
+                'CrossEntropyLoss (class_weight is a config argument)')
+        canvas = self.to_canvas(seg_logits, seg_label, weight, ignore_index,
+                                avg_factor)
+        return reduce_with_override(self, canvas, reduction_override)

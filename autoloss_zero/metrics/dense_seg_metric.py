@@ -5,12 +5,15 @@ Use it in an mmseg config like mmseg's ``IoUMetric``::
     val_evaluator = dict(
         type='DenseSegMetric',
         seg_metrics=['mIoU', 'FWIoU', 'mAcc', 'gAcc', 'BIoU', 'BF1'])
+
+Definitions and references are in the class docstring.
 """
 import logging
 from collections import OrderedDict
 from typing import Dict, List, Optional, Sequence, Union
 
 import numpy as np
+import torch
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger, print_log
 from mmengine.registry import METRICS
@@ -19,16 +22,45 @@ from prettytable import PrettyTable
 from torch import Tensor
 
 from . import formulas
-from .boundary import (boundary_iou_areas, check_boundary_width,
-                       contour_match_counts)
+from .boundary import boundary_iou_areas
+from .label_maps import check_boundary_width
+from .seg_edges import edge_match_counts, trimap_areas
+from .seg_tensor import edge_f1_per_class
 
 #: Every metric name DenseSegMetric computes, in output order.
-DENSE_SEG_METRICS = ('mIoU', 'FWIoU', 'mAcc', 'gAcc', 'BIoU', 'BF1')
+DENSE_SEG_METRICS = ('mIoU', 'FWIoU', 'mAcc', 'gAcc', 'BIoU', 'BF1',
+                     'BoundaryIoU')
 
 _AREA_KEYS = ('intersect', 'union', 'pred', 'label')
 _BIOU_KEYS = ('b_intersect', 'b_union', 'b_pred', 'b_label')
 _BF1_KEYS = ('bf_pred_matched', 'bf_pred_total', 'bf_gt_matched',
              'bf_gt_total')
+_BOUNDARY_IOU_KEYS = ('bd_intersect', 'bd_union', 'bd_pred', 'bd_label')
+
+
+def region_metrics(area_intersect: Tensor, area_union: Tensor,
+                   area_pred: Tensor, area_label: Tensor) -> Dict[str, Tensor]:
+    """Per-class IoU and Acc and the global accuracy, by mmseg's
+    ``IoUMetric.total_area_to_metrics``.
+
+    Args:
+        area_intersect, area_union, area_pred, area_label (Tensor): the (C,)
+            pixel areas of ``IoUMetric.intersect_and_union``, summed over
+            samples.
+
+    Returns:
+        dict: ``IoU`` and ``Acc``, float64 (C,) tensors (``nan`` for a class
+        absent from both maps, resp. from the label, as in mmseg), and
+        ``aAcc``, a float64 scalar tensor (0, not mmseg's ``nan``, when
+        there is no valid pixel).
+    """
+    areas = [a.to(torch.float64) for a in (area_intersect, area_union,
+                                             area_pred, area_label)]
+    scores = IoUMetric.total_area_to_metrics(*areas, metrics=['mIoU'])
+    return dict(IoU=torch.from_numpy(scores['IoU']),
+                Acc=torch.from_numpy(scores['Acc']),
+                aAcc=torch.tensor(scores['aAcc'],
+                                  dtype=torch.float64).nan_to_num(0.0))
 
 
 @METRICS.register_module()
@@ -36,10 +68,12 @@ class DenseSegMetric(BaseMetric):
     """Region and boundary metrics of semantic segmentation.
 
     Counts are accumulated over the whole data set (per-class pixel areas for
-    the region metrics, band areas and matched contour pixels for the
-    boundary ones) and turned into scores once, by the same functions
-    (:mod:`autoloss_zero.metrics.formulas`) as the fast tensor metrics of
-    the rejection protocol:
+    the region metrics, by mmseg's ``IoUMetric.intersect_and_union``;
+    trimap / band areas and matched edge pixels for the boundary ones) and
+    turned into scores once: per-class IoU / Acc and ``aAcc`` by mmseg's
+    ``IoUMetric.total_area_to_metrics`` (:func:`region_metrics`), the rest
+    by the same functions (:mod:`autoloss_zero.metrics.formulas`) as the
+    fast tensor metrics of the rejection protocol:
 
     * ``mIoU``: mean over classes present (in label or prediction) of
       ``|P_c ∩ G_c| / |P_c ∪ G_c|``; equals mmseg ``IoUMetric``'s ``mIoU``.
@@ -47,21 +81,33 @@ class DenseSegMetric(BaseMetric):
     * ``mAcc``: mean over classes present in the label of
       ``|P_c ∩ G_c| / |G_c|``; equals mmseg's ``mAcc``.
     * ``gAcc``: correct / valid pixels; equals mmseg's ``aAcc``.
-    * ``BIoU``: Boundary IoU (Cheng et al., CVPR 2021) with band width
-      ``boundary_width``, mean over classes present.
-    * ``BF1``: boundary F1 (Csurka et al., BMVC 2013) with match tolerance
-      ``boundary_width``, mean over classes present.
+    * ``BIoU``: mean IoU of the confusion matrix of the pixels inside the
+      trimap (ground-truth edges dilated by a square of radius
+      ``boundary_width``), as in Auto Seg-Loss's evaluation code (Li et al.,
+      ICLR 2021).
+    * ``BF1``: per-class F1 of prediction / ground-truth edge pixels matched
+      within a square tolerance ``boundary_width``, mean over the classes
+      with ground-truth edges, as in Auto Seg-Loss's evaluation code.
+    * ``BoundaryIoU``: Boundary IoU (Cheng et al., CVPR 2021) with band
+      width ``boundary_iou_width``, mean over classes present.
 
-    Exact boundary definitions: :mod:`autoloss_zero.metrics.boundary`.
-    Pixels labelled ``ignore_index`` are excluded everywhere.
+    Exact boundary definitions: :mod:`autoloss_zero.metrics.seg_edges` (BIoU,
+    BF1) and :mod:`autoloss_zero.metrics.boundary` (BoundaryIoU). Pixels
+    labelled ``ignore_index`` are excluded everywhere.
 
     Args:
         seg_metrics (str | list[str]): names among ``DENSE_SEG_METRICS``.
             Defaults to ``['mIoU']``. (Not ``metrics``: mmengine reads a
             dict with a ``metrics`` key as an Evaluator config.)
         ignore_index (int): label of ignored pixels. Defaults to 255.
-        boundary_width (int): band width / tolerance d of the boundary
-            metrics in pixels (chessboard distance). Defaults to 3.
+        boundary_width (int): trimap radius r of BIoU and match tolerance t
+            of BF1 in pixels (chessboard distance). Defaults to 5, the value
+            of the reference code.
+        boundary_iou_width (int): band width d of BoundaryIoU in pixels.
+            Defaults to 3.
+        drop_background (bool): build the BIoU trimap without the edges of
+            class 0 and leave class 0 out of the BF1 mean (the reference
+            code's ``drop_bg``). Defaults to False.
         collect_device (str): 'cpu' or 'gpu', for distributed collection.
         prefix (str, optional): prefix of the output keys.
 
@@ -69,10 +115,15 @@ class DenseSegMetric(BaseMetric):
     not rounded; a per-class table (rounded to 2 digits) goes to the log.
     """
 
+    #: keys stay 'mIoU', 'BIoU', ... (mmengine warns when none is set).
+    default_prefix = ''
+
     def __init__(self,
                  seg_metrics: Union[str, Sequence[str]] = ('mIoU', ),
                  ignore_index: int = 255,
-                 boundary_width: int = 3,
+                 boundary_width: int = 5,
+                 boundary_iou_width: int = 3,
+                 drop_background: bool = False,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
@@ -88,6 +139,9 @@ class DenseSegMetric(BaseMetric):
         self.metrics: List[str] = metrics
         self.ignore_index = ignore_index
         self.boundary_width = check_boundary_width(boundary_width)
+        self.boundary_iou_width = check_boundary_width(
+            boundary_iou_width, 'boundary_iou_width')
+        self.drop_background = bool(drop_background)
 
     @property
     def num_classes(self) -> int:
@@ -116,67 +170,85 @@ class DenseSegMetric(BaseMetric):
             label = label.reshape(label.shape[-2:]).to(pred_label)
             result = self.sample_counts(pred_label, label, num_classes,
                                         self.ignore_index,
-                                        self.boundary_width, self.metrics)
+                                        self.boundary_width, self.metrics,
+                                        self.boundary_iou_width,
+                                        self.drop_background)
             self.results.append(result)
 
     @staticmethod
     def sample_counts(pred_label: Tensor, label: Tensor, num_classes: int,
-                      ignore_index: int = 255, boundary_width: int = 3,
-                      metrics: Sequence[str] = DENSE_SEG_METRICS
-                      ) -> Dict[str, Tensor]:
+                      ignore_index: int = 255, boundary_width: int = 5,
+                      metrics: Sequence[str] = DENSE_SEG_METRICS,
+                      boundary_iou_width: int = 3,
+                      drop_background: bool = False) -> Dict[str, Tensor]:
         """Per-class counts of one prediction against its label.
 
         ``pred_label`` and ``label`` are (H, W) integer maps.
 
         Region areas come from mmseg's ``IoUMetric.intersect_and_union``;
-        band areas (only when ``'BIoU'`` is in ``metrics``) from
-        :func:`boundary_iou_areas`, contour matches (``'BF1'``) from
-        :func:`contour_match_counts`. All are CPU tensors of shape (C,).
+        trimap areas (only when ``'BIoU'`` is in ``metrics``) from
+        :func:`~.seg_edges.trimap_areas`, edge matches (``'BF1'``) from
+        :func:`~.seg_edges.edge_match_counts`, band areas
+        (``'BoundaryIoU'``) from :func:`~.boundary.boundary_iou_areas`. All
+        are CPU tensors of shape (C,).
         """
         counts = dict(
             zip(_AREA_KEYS,
                 IoUMetric.intersect_and_union(pred_label, label, num_classes,
                                               ignore_index)))
         pred_map, label_map = pred_label[None], label[None]
-        if 'BIoU' in metrics:
-            areas = boundary_iou_areas(pred_map, label_map, num_classes,
-                                       boundary_width, ignore_index)
-            counts.update(zip(_BIOU_KEYS, (a.cpu() for a in areas)))
-        if 'BF1' in metrics:
-            matches = contour_match_counts(pred_map, label_map, num_classes,
-                                           boundary_width, ignore_index)
-            counts.update(zip(_BF1_KEYS, (m.cpu() for m in matches)))
+        boundary = {
+            'BIoU': (_BIOU_KEYS, lambda: trimap_areas(
+                pred_map, label_map, num_classes, boundary_width,
+                ignore_index, drop_background)),
+            'BF1': (_BF1_KEYS, lambda: edge_match_counts(
+                pred_map, label_map, num_classes, boundary_width,
+                ignore_index)),
+            'BoundaryIoU': (_BOUNDARY_IOU_KEYS, lambda: boundary_iou_areas(
+                pred_map, label_map, num_classes, boundary_iou_width,
+                ignore_index)),
+        }
+        for name, (keys, count) in boundary.items():
+            if name in metrics:
+                counts.update(zip(keys, (c.cpu() for c in count())))
         return counts
 
     @staticmethod
     def counts_to_metrics(totals: Dict[str, Tensor],
-                          metrics: Sequence[str] = DENSE_SEG_METRICS
+                          metrics: Sequence[str] = DENSE_SEG_METRICS,
+                          drop_background: bool = False
                           ) -> Dict[str, Tensor]:
         """Scores in [0, 1] from counts summed over samples.
 
         Returns:
             dict: for each requested name its scalar score, plus the
             per-class vectors ``IoU``, ``Acc`` and, when requested,
-            ``BIoU_class`` / ``BF1_class`` (``nan`` for uncovered classes).
+            ``BIoU_class`` / ``BF1_class`` / ``BoundaryIoU_class`` (``nan``
+            for uncovered classes).
         """
         inter, union, label = (totals['intersect'], totals['union'],
                                totals['label'])
-        out = OrderedDict(IoU=formulas.class_iou(inter, union),
-                          Acc=formulas.class_acc(inter, label))
+        region = region_metrics(*(totals[key] for key in _AREA_KEYS))
+        out = OrderedDict(IoU=region['IoU'], Acc=region['Acc'])
         if 'BIoU' in metrics:
             out['BIoU_class'] = formulas.class_iou(totals['b_intersect'],
                                                    totals['b_union'])
         if 'BF1' in metrics:
-            out['BF1_class'] = formulas.class_boundary_f1(
-                *(totals[key] for key in _BF1_KEYS))
+            out['BF1_class'] = edge_f1_per_class(
+                [totals[key] for key in _BF1_KEYS], drop_background)
+        if 'BoundaryIoU' in metrics:
+            out['BoundaryIoU_class'] = formulas.class_iou(
+                totals['bd_intersect'], totals['bd_union'])
         scalar = {
             'mIoU': lambda: formulas.nanmean_or_zero(out['IoU']),
             'FWIoU':
             lambda: formulas.frequency_weighted_iou(inter, union, label),
             'mAcc': lambda: formulas.nanmean_or_zero(out['Acc']),
-            'gAcc': lambda: formulas.global_acc(inter, label),
+            'gAcc': lambda: region['aAcc'],
             'BIoU': lambda: formulas.nanmean_or_zero(out['BIoU_class']),
             'BF1': lambda: formulas.nanmean_or_zero(out['BF1_class']),
+            'BoundaryIoU':
+            lambda: formulas.nanmean_or_zero(out['BoundaryIoU_class']),
         }
         for name in metrics:
             out[name] = scalar[name]()
@@ -200,12 +272,14 @@ class DenseSegMetric(BaseMetric):
             key: sum(result[key].double() for result in results)
             for key in results[0]
         }
-        scores = self.counts_to_metrics(totals, self.metrics)
+        scores = self.counts_to_metrics(totals, self.metrics,
+                                        self.drop_background)
         class_names = self.dataset_meta['classes']
         table = PrettyTable()
         table.add_column('Class', list(class_names))
         for column, key in (('IoU', 'IoU'), ('Acc', 'Acc'),
-                            ('BIoU', 'BIoU_class'), ('BF1', 'BF1_class')):
+                            ('BIoU', 'BIoU_class'), ('BF1', 'BF1_class'),
+                            ('BoundaryIoU', 'BoundaryIoU_class')):
             if key in scores:
                 table.add_column(
                     column, np.round(scores[key].numpy() * 100, 2).tolist())

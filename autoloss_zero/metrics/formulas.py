@@ -119,8 +119,38 @@ def class_boundary_f1(pred_matched: Tensor, pred_total: Tensor,
     Returns:
         Tensor: float64 per-class F1 of shape (C,).
     """
-    precision = safe_ratio(pred_matched, pred_total).nan_to_num(0.0)
-    recall = safe_ratio(gt_matched, gt_total).nan_to_num(0.0)
-    f1 = safe_ratio(2 * precision * recall, precision + recall).nan_to_num(0.0)
+    f1 = _edge_f1(pred_matched, pred_total, gt_matched, gt_total)
     covered = (_f64(pred_total) + _f64(gt_total)) > 0
     return torch.where(covered, f1, torch.full_like(f1, float('nan')))
+
+
+def class_edge_f1(pred_matched: Tensor, pred_total: Tensor,
+                  gt_matched: Tensor, gt_total: Tensor) -> Tensor:
+    """Per-class BF1 of matched edge-pixel counts (Auto Seg-Loss's code).
+
+    ``precision_c = pred_matched_c / pred_total_c`` (0 if the class has no
+    predicted edge), ``recall_c = gt_matched_c / gt_total_c``,
+    ``F1_c = 2 P R / (P + R)`` (0 if ``P + R = 0``); ``nan`` for a class with
+    no ground-truth edge pixel, which the mean then leaves out (a class
+    predicted where the ground truth has none does not count, as in the
+    reference code).
+
+    Args:
+        pred_matched, pred_total, gt_matched, gt_total (Tensor): the (C,)
+            counts of :func:`~autoloss_zero.metrics.edge_match_counts`.
+
+    Returns:
+        Tensor: float64 per-class F1 of shape (C,).
+    """
+    f1 = _edge_f1(pred_matched, pred_total, gt_matched, gt_total)
+    return torch.where(_f64(gt_total) > 0, f1,
+                       torch.full_like(f1, float('nan')))
+
+
+def _edge_f1(pred_matched: Tensor, pred_total: Tensor, gt_matched: Tensor,
+             gt_total: Tensor) -> Tensor:
+    """(C,) F1 of precision and recall, each 0 where its total is 0."""
+    precision = safe_ratio(pred_matched, pred_total).nan_to_num(0.0)
+    recall = safe_ratio(gt_matched, gt_total).nan_to_num(0.0)
+    return safe_ratio(2 * precision * recall,
+                      precision + recall).nan_to_num(0.0)

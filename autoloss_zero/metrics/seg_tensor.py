@@ -1,10 +1,10 @@
 """Fast segmentation metrics on tensors, for the loss-rejection protocol.
 
-The rejection protocol (SPEC §3) scores optimised logits of a few captured
+The loss-rejection protocol scores optimised logits of a few captured
 samples hundreds of times per second, so these functions are vectorised torch
-(a ``bincount`` confusion matrix; boundaries by max-pool erosion and
-dilation, see :mod:`.boundary`), stay on the input's
-device and return a Python float in [0, 1].
+(a ``bincount`` confusion matrix; edges and bands by window max / min, see
+:mod:`.seg_edges` and :mod:`.boundary`), stay on the input's device and
+return a Python float in [0, 1].
 
 Every metric takes:
 
@@ -26,8 +26,9 @@ import torch
 from torch import Tensor
 
 from . import formulas
-from .boundary import (boundary_iou_areas, check_boundary_width,
-                       contour_match_counts, restrict_to_valid)
+from .boundary import boundary_iou_areas, contour_match_counts
+from .label_maps import check_boundary_width, confusion_areas
+from .seg_edges import edge_match_counts, trimap_areas
 
 
 def to_label_map(pred: Tensor, label: Tensor,
@@ -79,39 +80,6 @@ def to_label_map(pred: Tensor, label: Tensor,
     return pred_label, label, num_classes
 
 
-def confusion_areas(pred_label: Tensor, label: Tensor, num_classes: int,
-                    ignore_index: int = 255
-                    ) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
-    """Per-class areas from a ``bincount`` confusion matrix.
-
-    Same layout and values as mmseg's ``IoUMetric.intersect_and_union``
-    (which works on one image; this pools any batch): intersection
-    ``|P_c ∩ G_c|``, union ``|P_c ∪ G_c|``, prediction ``|P_c|``, label
-    ``|G_c|`` over valid pixels. A predicted label outside ``[0, C)`` counts
-    as wrong.
-
-    Args:
-        pred_label (Tensor): predicted labels (N, H, W), integer.
-        label (Tensor): ground-truth labels (N, H, W), integer.
-        num_classes (int): number of classes C.
-        ignore_index (int): the ignore label. Defaults to 255.
-
-    Returns:
-        tuple[Tensor, ...]: ``(intersect, union, pred, label)`` int64 (C,).
-    """
-    pred, gt = restrict_to_valid(pred_label, label, num_classes, ignore_index)
-    cols = num_classes + 1  # last column: predictions outside [0, C)
-    trash = num_classes * cols  # one extra bin for invalid pixels
-    index = torch.where(gt >= 0, gt * cols + pred, torch.full_like(gt, trash))
-    confusion = torch.bincount(index.flatten(), minlength=trash + 1)
-    confusion = confusion[:trash].view(num_classes, cols)
-    area_intersect = confusion.diagonal()
-    area_label = confusion.sum(dim=1)
-    area_pred = confusion[:, :num_classes].sum(dim=0)
-    area_union = area_label + area_pred - area_intersect
-    return area_intersect, area_union, area_pred, area_label
-
-
 def _areas(pred, label, ignore_index, num_classes):
     pred_label, label, num_classes = to_label_map(pred, label, num_classes,
                                                   ignore_index)
@@ -152,7 +120,60 @@ def gacc(pred: Tensor, label: Tensor, ignore_index: int = 255,
 
 
 def biou(pred: Tensor, label: Tensor, ignore_index: int = 255,
-         num_classes: Optional[int] = None, boundary_width: int = 3) -> float:
+         num_classes: Optional[int] = None, boundary_width: int = 5,
+         drop_background: bool = False) -> float:
+    """BIoU: the mean IoU of the valid pixels inside the trimap.
+
+    The trimap is the union over classes of the ground-truth edges dilated
+    by a square of radius ``r = boundary_width`` (default 5), as in the
+    evaluation code of Auto Seg-Loss (definitions in :mod:`.seg_edges`);
+    ``drop_background=True`` builds it without the edges of class 0. The
+    mean is over classes whose union inside the trimap is not empty.
+    """
+    check_boundary_width(boundary_width)
+    pred_label, label, num_classes = to_label_map(pred, label, num_classes,
+                                                  ignore_index)
+    inter, union, _, _ = trimap_areas(pred_label, label, num_classes,
+                                      boundary_width, ignore_index,
+                                      drop_background)
+    return float(formulas.nanmean_or_zero(formulas.class_iou(inter, union)))
+
+
+def bf1(pred: Tensor, label: Tensor, ignore_index: int = 255,
+        num_classes: Optional[int] = None, boundary_width: int = 5,
+        drop_background: bool = False) -> float:
+    """BF1: per-class F1 of edge pixels matched within a square tolerance.
+
+    Precision of class c: predicted edge pixels of c within chessboard
+    distance ``t = boundary_width`` (default 5) of a ground-truth edge pixel
+    of c / predicted edge pixels of c; recall the converse; counts pooled
+    over the batch, F1 per class, mean over the classes that have
+    ground-truth edges (without class 0 if ``drop_background``), as in the
+    evaluation code of Auto Seg-Loss (definitions in :mod:`.seg_edges`).
+    """
+    check_boundary_width(boundary_width)
+    pred_label, label, num_classes = to_label_map(pred, label, num_classes,
+                                                  ignore_index)
+    counts = edge_match_counts(pred_label, label, num_classes,
+                               boundary_width, ignore_index)
+    return float(formulas.nanmean_or_zero(
+        edge_f1_per_class(counts, drop_background)))
+
+
+def edge_f1_per_class(counts: Tuple[Tensor, ...],
+                      drop_background: bool = False) -> Tensor:
+    """(C,) BF1 per class of :func:`edge_match_counts`-style counts; class 0
+    is ``nan`` (left out of the mean) when ``drop_background``."""
+    f1 = formulas.class_edge_f1(*counts)
+    if drop_background:
+        f1 = f1.clone()
+        f1[0] = float('nan')
+    return f1
+
+
+def boundary_iou(pred: Tensor, label: Tensor, ignore_index: int = 255,
+                 num_classes: Optional[int] = None,
+                 boundary_width: int = 3) -> float:
     """Boundary IoU (Cheng et al., CVPR 2021), mean over classes.
 
     Per class ``|B_d(G_c) ∩ B_d(P_c)| / |B_d(G_c) ∪ B_d(P_c)|`` with ``B_d``
@@ -169,16 +190,17 @@ def biou(pred: Tensor, label: Tensor, ignore_index: int = 255,
     return float(formulas.nanmean_or_zero(formulas.class_iou(inter, union)))
 
 
-def bf1(pred: Tensor, label: Tensor, ignore_index: int = 255,
-        num_classes: Optional[int] = None, boundary_width: int = 3) -> float:
-    """Boundary F1 (Csurka et al., BMVC 2013), mean over classes.
+def contour_f1(pred: Tensor, label: Tensor, ignore_index: int = 255,
+               num_classes: Optional[int] = None,
+               boundary_width: int = 3) -> float:
+    """Contour F1 (Csurka et al., BMVC 2013), mean over classes.
 
     Per class: precision = fraction of predicted contour pixels within
     chessboard distance ``d = boundary_width`` of a ground-truth contour pixel
     of the same class, recall = the converse, F1 = 2PR / (P + R); contours
-    are the 1-px inner bands of the masks (see :mod:`.boundary`). Averaged
-    over classes present in label or prediction; counts are pooled over the
-    batch rather than averaged per image.
+    are the 1-px inner bands of the masks, the frame included (see
+    :mod:`.boundary`). Averaged over classes present in label or prediction;
+    counts are pooled over the batch rather than averaged per image.
     """
     check_boundary_width(boundary_width)
     pred_label, label, num_classes = to_label_map(pred, label, num_classes,
@@ -196,6 +218,7 @@ SEG_REJECTION_METRICS: Dict[str, Callable[..., float]] = {
     'gAcc': gacc,
     'BIoU': biou,
     'BF1': bf1,
+    'BoundaryIoU': boundary_iou,
 }
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from autoloss_zero.datasets import (DEMO_DEFAULTS, DEMO_KINDS, demo_data_root,
                                     generate_demo_data, require_demo_data)
-from autoloss_zero.datasets.render import parse_size, schedule_presence
+from autoloss_zero.datasets.shapes import parse_size, schedule_presence
 
 SMALL = dict(num_train=3, num_val=2, size=48)
 TOOL = Path(__file__).resolve().parents[2] / 'tools' / 'make_demo_data.py'

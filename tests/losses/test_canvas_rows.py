@@ -7,6 +7,7 @@ from autoloss_zero.graph import Tree
 from autoloss_zero.losses import (SearchedBoxLoss, SearchedSigmoidClsLoss,
                                   SearchedSoftmaxClsLoss)
 from autoloss_zero.losses.canvas import compact_rows, merge_rows
+from autoloss_zero.search.screening.probes import probe_for
 
 TREES = ['neg(mul(y,log(yhat)))', 'square(add(yhat,neg(y)))',
          'mean_c(abs(add(yhat,neg(y))))', 'exp(mul(yhat,y))']
@@ -84,13 +85,13 @@ def test_compact_and_merge_keep_value_and_gradient(kind):
 def test_merged_rejection_score_pools_the_rows(kind):
     module, calls, _ = _calls(kind, torch.Generator().manual_seed(1))
     merged = merge_rows([compact_rows(c) for c in calls])
-    weights = [module.rejection_weight(c) for c in calls]
+    weights = [probe_for(module).weight(c) for c in calls]
     assert weights[2] == 0.0
-    assert module.rejection_weight(merged) == sum(weights)
+    assert probe_for(module).weight(merged) == sum(weights)
     if kind == 'box':  # a mean over rows: the row-weighted mean of levels
-        scores = [module.rejection_score(c, c.logits) for c in calls[:2]]
+        scores = [probe_for(module).score(c, c.logits) for c in calls[:2]]
         expected = sum(w * s for w, s in zip(weights, scores)) / sum(weights)
-        assert module.rejection_score(merged, merged.logits) == \
+        assert probe_for(module).score(merged, merged.logits) == \
             pytest.approx(expected)
 
 

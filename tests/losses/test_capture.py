@@ -14,6 +14,7 @@ from autoloss_zero.losses import (Canvas, SearchedBoxLoss, SearchedSegLoss,
                                   SearchedSoftmaxClsLoss, capture,
                                   is_capturing)
 from autoloss_zero.metrics import SEG_REJECTION_METRICS
+from autoloss_zero.search.screening.probes import probe_for
 
 from .test_searched_models import (CE, L1, MODEL_CONFIGS, as_list,
                                    default_trees, model_setup, run_loss,
@@ -38,7 +39,7 @@ def canvas_tensors(canvas: Canvas):
 
 
 def check_shapes(model, records, net):
-    """The canvas shapes of STYLE.md's call signatures, per branch."""
+    """The canvas shapes of the heads' call signatures, per branch."""
     if model == 'seg':
         for branch in ('decode', 'aux'):
             (_, canvas), = records[branch]
@@ -92,10 +93,10 @@ def test_capture_records_every_head_call(model, tiny_data):
                 assert not tensor.requires_grad and tensor.grad_fn is None
             # the canvas holds everything the loss needs (weights, avg_factor)
             values.append(module.loss_weight * float(module.loss_on(canvas)))
-            score = module.rejection_score(canvas, canvas.logits)
+            score = probe_for(module).score(canvas, canvas.logits)
             assert isinstance(score, float) and 0.0 <= score <= 1.0
             nan = torch.full_like(canvas.logits, float('nan'))
-            assert 0.0 <= module.rejection_score(canvas, nan) <= 1.0
+            assert 0.0 <= probe_for(module).score(canvas, nan) <= 1.0
         if model == 'seg':
             assert values[0] == pytest.approx(float(losses[key]), rel=1e-5)
         else:
@@ -104,13 +105,14 @@ def test_capture_records_every_head_call(model, tiny_data):
     if model == 'seg':
         module, canvas = records['decode'][0]
         for metric in SEG_REJECTION_METRICS:
-            score = module.rejection_score(canvas, canvas.logits, metric)
+            score = probe_for(module).score(canvas, canvas.logits, metric)
             assert isinstance(score, float) and 0.0 <= score <= 1.0
             label = canvas.meta['label']
             perfect = torch.nn.functional.one_hot(
                 torch.where(label == 255, 0, label), 6).permute(0, 3, 1, 2)
-            assert module.rejection_score(canvas, perfect.float() * 10,
-                                          metric) == pytest.approx(1.0)
+            perfect_score = probe_for(module).score(
+                canvas, perfect.float() * 10, metric)
+            assert perfect_score == pytest.approx(1.0)
     # outside the block, nothing is recorded any more
     counts = {branch: len(calls) for branch, calls in records.items()}
     run_loss(net, model, batch)
@@ -204,9 +206,9 @@ def test_box_rejection_score_rewards_the_target(mode):
     weight = torch.ones(6, 4)
     weight[0] = 0
     canvas = module.to_canvas(target + 0.5, target, weight, 5.0)
-    worse = module.rejection_score(canvas, canvas.logits)
-    best = module.rejection_score(canvas, target[:, :, None, None])
+    worse = probe_for(module).score(canvas, canvas.logits)
+    best = probe_for(module).score(canvas, target[:, :, None, None])
     assert 0.0 <= worse < best and best == pytest.approx(1.0)
     nan = torch.full_like(canvas.logits, float('nan'))
-    assert module.rejection_score(canvas, nan) == 0.0
+    assert probe_for(module).score(canvas, nan) == 0.0
     assert math.isfinite(float(module.loss_on(canvas)))

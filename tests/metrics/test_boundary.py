@@ -1,4 +1,6 @@
-"""Boundary IoU / boundary F1: hand cases and a brute-force reference."""
+"""Boundary IoU (Cheng et al.) / contour F1 (Csurka et al.): hand cases and
+a brute-force reference. (``biou`` and ``bf1`` here name these two metrics;
+the BIoU / BF1 of Auto Seg-Loss are tested in test_seg_edges.py.)"""
 import itertools
 from fractions import Fraction
 
@@ -6,7 +8,9 @@ import numpy as np
 import pytest
 import torch
 
-from autoloss_zero.metrics import (bf1, biou, boundary, boundary_band,
+from autoloss_zero.metrics import boundary_iou as biou
+from autoloss_zero.metrics import contour_f1 as bf1
+from autoloss_zero.metrics import (boundary, boundary_band,
                                    boundary_iou_areas, contour_match_counts)
 
 I = 255

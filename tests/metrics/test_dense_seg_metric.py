@@ -10,6 +10,7 @@ from mmseg.structures import SegDataSample
 
 from autoloss_zero.metrics import (DENSE_SEG_METRICS, SEG_REJECTION_METRICS,
                                    DenseSegMetric)
+from autoloss_zero.metrics.dense_seg_metric import region_metrics
 
 I = 255
 CLASSES = ('background', 'a', 'b', 'c', 'rare')
@@ -138,3 +139,29 @@ def test_no_sample_gives_zero():
     metric = DenseSegMetric(seg_metrics=['mIoU', 'BF1'])
     metric.dataset_meta = dict(classes=CLASSES)
     assert metric.compute_metrics([]) == {'mIoU': 0.0, 'BF1': 0.0}
+
+
+def test_region_metrics_are_mmseg_total_area_to_metrics():
+    pred, label = random_maps(5, n=2)
+    areas = [sum(parts) for parts in zip(*(
+        IoUMetric.intersect_and_union(p, g, 5, I)
+        for p, g in zip(pred, label)))]
+    region = region_metrics(*areas)
+    theirs = IoUMetric.total_area_to_metrics(*areas, metrics=['mIoU'])
+    assert region['IoU'].dtype == torch.float64
+    torch.testing.assert_close(region['IoU'],
+                               torch.from_numpy(theirs['IoU']).double(),
+                               equal_nan=True)
+    torch.testing.assert_close(region['Acc'],
+                               torch.from_numpy(theirs['Acc']).double(),
+                               equal_nan=True)
+    assert torch.isnan(region['Acc'][4])  # class 'rare' is never labelled
+    assert float(region['aAcc']) == pytest.approx(float(theirs['aAcc']))
+
+
+def test_all_ignored_pixels_give_zero_not_nan():
+    label = torch.full((1, 4, 4), I)
+    pred = torch.zeros(1, 4, 4, dtype=torch.long)
+    result = run_metric(DenseSegMetric(seg_metrics=['mIoU', 'mAcc', 'gAcc',
+                                                    'FWIoU']), pred, label)
+    assert result == {'mIoU': 0.0, 'mAcc': 0.0, 'gAcc': 0.0, 'FWIoU': 0.0}

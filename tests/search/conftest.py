@@ -4,7 +4,7 @@ import pytest
 from mmengine.config import Config
 
 from autoloss_zero.search import Individual
-from autoloss_zero.search.searcher import Proposal
+from autoloss_zero.search.loop.evolution import Proposal
 
 from ..conftest import REPO, point_data_root
 
@@ -15,6 +15,7 @@ TINY_SEARCH = {
     'search.rejection.samples': 2,
     'search.rejection.steps': 30,
     'search.rejection.workers': 1,
+    'search.verdict.seeds': 0,
     'train_dataloader.batch_size': 2,
 }
 

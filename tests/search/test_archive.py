@@ -4,6 +4,7 @@ import sqlite3
 import pytest
 
 from autoloss_zero.search import Archive
+from autoloss_zero.search.archive import SCHEMA_VERSION
 
 
 def row(key, status, score=None, fp=None):
@@ -67,3 +68,65 @@ def test_best_fingerprint_and_baseline(tmp_path):
     assert archive.by_fingerprint('f3')['key'] == 'c'
     assert archive.by_fingerprint('nope') is None
     assert archive.baseline()['score'] == 2.5
+
+
+#: the tables of an archive written before the schema had a version.
+UNVERSIONED = """
+CREATE TABLE candidates (
+    id INTEGER PRIMARY KEY, parent INTEGER, key TEXT NOT NULL,
+    trees TEXT NOT NULL, status TEXT NOT NULL, reason TEXT, gains TEXT,
+    fingerprint TEXT, equivalent_to INTEGER, score REAL, metrics TEXT,
+    redraws INTEGER DEFAULT 0, t_reject REAL, t_train REAL, created REAL,
+    finished REAL);
+CREATE TABLE state (name TEXT PRIMARY KEY, value TEXT);
+INSERT INTO candidates (key, trees, status, score)
+    VALUES ('s=y', '{"s": "y"}', 'trained', 4.0);
+INSERT INTO state VALUES ('stats', '{"generated": 1}');
+"""
+
+
+def test_unversioned_archive_is_migrated(tmp_path):
+    path = tmp_path / 's.sqlite'
+    db = sqlite3.connect(str(path))
+    db.executescript(UNVERSIONED)
+    db.close()
+    archive = Archive(path)
+    assert archive.found_version == 0 and archive.version == SCHEMA_VERSION
+    assert [r['key'] for r in archive.rows()] == ['s=y']
+    assert archive.state() == {'stats': {'generated': 1}}
+    assert archive.cma_rows('candidate1') == []  # the new table exists
+    archive.close()
+    assert Archive(path).found_version == SCHEMA_VERSION
+
+
+def test_newer_archive_is_refused_naming_the_version(tmp_path):
+    path = tmp_path / 's.sqlite'
+    Archive(path).db.execute(
+        "UPDATE meta SET value = '99' WHERE name = 'schema_version'")
+    with pytest.raises(RuntimeError, match=f'schema version 99, newer than '
+                       f'the {SCHEMA_VERSION}'):
+        Archive(path)
+
+
+def test_rows_by_status_and_unknown_status(tmp_path):
+    archive = Archive(tmp_path / 's.sqlite')
+    archive.add([row('a', 'rejected'), row('b', 'trained', 1.0),
+                 row('c', 'baseline', 2.0)])
+    assert [r['key'] for r in archive.rows('trained', 'rejected')] == [
+        'a', 'b']
+    assert [r['key'] for r in archive.rows(exclude=('baseline', ))] == [
+        'a', 'b']
+    with pytest.raises(ValueError, match=r"unknown candidate status\(es\) "
+                       r"\['trainde'\]"):
+        archive.rows('trainde')
+
+
+def test_read_only_archive_reads_beside_a_writer(tmp_path):
+    archive = Archive(tmp_path / 's.sqlite')
+    archive.add([row('a', 'trained', 1.0)])
+    reader = Archive(tmp_path / 's.sqlite', read_only=True)
+    (cand_id, (key, status, score, _)), = reader.finished().items()
+    assert (key, status, score) == ('a', 'trained', 1.0)
+    assert reader.progress() == (1, 0)  # added, not finished
+    with pytest.raises(sqlite3.OperationalError):
+        reader.add([row('b', 'trained')])

@@ -16,8 +16,8 @@ from mmdet.models.task_modules.coders import DeltaXYWHBBoxCoder
 from autoloss_zero.graph import Tree
 from autoloss_zero.losses import SearchedBoxLoss
 from autoloss_zero.search import Individual, SearchSettings
-from autoloss_zero.search.proxy import ProxyTrainer
-from autoloss_zero.search.rejection import LossRejection
+from autoloss_zero.search.execution.proxy import ProxyTrainer
+from autoloss_zero.search.screening import LossRejection
 
 from .conftest import tiny_search_config
 
@@ -71,7 +71,7 @@ def _rejection(model, data_root, work_dir, iou=False):
     captured = trainer.capture(settings.rejection.samples)
     return LossRejection(captured, settings.rejection,
                          {b.name: b.eta for b in settings.branches},
-                         settings.target.metric)
+                         settings.target.metric, trainer.heads)
 
 
 @pytest.fixture(scope='module')
@@ -97,7 +97,7 @@ def test_every_branch_is_captured(rejection, model):
 def test_box_branches_take_their_heads_coder_stds(rejection):
     """The rejection metric decodes deltas as each head's coder does."""
     rej = rejection('faster')
-    stds = {b: rej.captured[b][0][0].delta_stds
+    stds = {b: rej.captured[b][0][0].stds  # the branch probe
             for b in ('rpn_reg', 'rcnn_reg')}
     assert stds == {'rpn_reg': (1., 1., 1., 1.),
                     'rcnn_reg': (0.1, 0.1, 0.2, 0.2)}
@@ -169,7 +169,8 @@ def test_iou_leaves_in_the_detector(rejection):
     boxes; 1 - i/u equals mmdet's IoULoss on them and passes the screening,
     while trees that shrink the union or the overlap fail."""
     rej = rejection('faster', iou=True)
-    (module, canvas), = rej.captured['rcnn_reg']
+    (probe, canvas), = rej.captured['rcnn_reg']
+    module = probe.module
     assert module.mode == 'iou' and module.leaf_names == ('i', 'u', 'e', '1')
     pred, target = canvas.logits[:, :, 0, 0], canvas.meta['target']
     # absolute (x1, y1, x2, y2) boxes inside the 128 x 128 images
@@ -224,3 +225,57 @@ def test_iou_tree_equals_mmdet_iou_loss(weighted, avg_factor, reduction):
     assert ours.shape == theirs.shape
     torch.testing.assert_close(ours, theirs, atol=1e-5, rtol=1e-5)
     torch.testing.assert_close(g_ours, g_theirs, atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize('branch', BRANCHES['faster'])
+def test_lockstep_screening_equals_the_reference_loop(rejection, branch):
+    """On the tiny per-row canvases the trees of a branch are optimised in
+    lockstep: each gets the gains, fingerprint and steps of the paper's
+    loop run on it alone, and the static pre-filter rejects only trees
+    that loop rejects."""
+    from dataclasses import replace
+
+    import numpy as np
+
+    from autoloss_zero.graph import SearchSpace, random_tree
+    from autoloss_zero.search.screening.reference import screen_reference
+    rej = rejection('faster')
+    space = SearchSpace(leaves=('yhat', 'y', '1'), spatial=False,
+                        ops=('add', 'mul', 'neg', 'abs', 'inv', 'log', 'exp',
+                             'tanh', 'square', 'sqrt', 'mean_c', 'mean_hw'))
+    rng = np.random.default_rng(1)
+    trees = [Tree.parse(DEFAULTS[branch]), Tree.parse(MSE)] + [
+        random_tree(space, rng) for _ in range(60)]
+    settings = rej.settings
+    rej.settings = replace(settings, exact=True)
+    try:
+        batch = rej.screen_batch([(branch, t) for t in trees])
+        reference = [screen_reference(rej, branch, t) for t in trees]
+    finally:
+        rej.settings = settings
+    assert batch[0].passed
+    for tree, got, want in zip(trees, batch, reference):
+        assert (got.passed, got.gains, got.fingerprint, got.steps) == (
+            want.passed, want.gains, want.fingerprint, want.steps), tree
+
+
+def test_lockstep_heatmap_screening_equals_the_reference_loop(rejection):
+    """Max pooling's gradient has other strides than the logits: the
+    lockstep path stores it as backward() would, so Adam reads the same."""
+    from dataclasses import replace
+
+    from autoloss_zero.search.screening.reference import screen_reference
+    rej = rejection('pose')
+    settings = rej.settings
+    rej.settings = replace(settings, exact=True)
+    trees = [Tree.parse(t) for t in (
+        'neg(abs(max_pool3(yhat)))', 'max_pool3(sqrt(max_pool3(yhat)))',
+        'mul(max_pool3(add(y,yhat)),inv(exp(y)))', MSE)]
+    try:
+        batch = rej.screen_batch([('heatmap', t) for t in trees])
+        reference = [screen_reference(rej, 'heatmap', t) for t in trees]
+    finally:
+        rej.settings = settings
+    for tree, got, want in zip(trees, batch, reference):
+        assert (got.passed, got.gains, got.fingerprint, got.steps) == (
+            want.passed, want.gains, want.fingerprint, want.steps), tree

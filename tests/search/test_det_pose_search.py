@@ -24,8 +24,8 @@ from mmengine.registry import MODELS
 from mmengine.runner import Runner
 
 from autoloss_zero.search import LossSearch
-from autoloss_zero.search.apply_loss import apply_searched_loss
-from autoloss_zero.search.settings import resolve_path
+from autoloss_zero.search.execution.slots import apply_searched_loss
+from autoloss_zero.search.loop.settings import resolve_path
 
 from ..conftest import REPO, point_data_root
 from .conftest import script_proposals, tiny_search_config
@@ -103,15 +103,14 @@ def test_demo_search_end_to_end(demo_search, name):
     assert [b.name for b in search.settings.branches] == list(branches)
     counts = summary['counts']
     assert counts['baseline'] == 1 and counts['running'] == 0
-    assert search.archive.num_evaluated() == 3
+    assert search.archive.num_trained() == 3
     assert (work_dir / 'search.sqlite').is_file()
     # The baseline was scored by the OpenMMLab CocoMetric under the target key.
     baseline = search.archive.baseline()
     assert target in baseline['metrics']
     assert 0.0 <= baseline['score'] <= 1.0
     # Every evaluated candidate has one tree and one fingerprint per branch.
-    rows = search.archive.rows(
-        "status IN ('trained', 'equivalent', 'diverged')")
+    rows = search.archive.rows('trained', 'equivalent', 'diverged')
     assert rows, summary
     for row in rows:
         assert list(json.loads(row['trees'])) == list(branches)
@@ -126,7 +125,7 @@ def test_demo_search_end_to_end(demo_search, name):
     assert sum(before[b] != child[b] for b in branches) <= 1
     assert all(proposal['gains'][b] >= etas[b] for b in branches)
     # rejected draws on the way hold the one failing branch's tree
-    for row in search.archive.rows("status = 'rejected'"):
+    for row in search.archive.rows('rejected'):
         assert len(json.loads(row['trees'])) == 1
         branch = row['key'].split('=')[0]
         assert row['reason'].startswith(f'{branch}:')
@@ -212,7 +211,7 @@ def test_full_scale_config_builds_with_searched_slots(name, model):
     from mmengine.registry import DefaultScope
 
     from autoloss_zero.search import SearchSettings
-    from autoloss_zero.search.proxy import inject_losses
+    from autoloss_zero.search.execution import inject_losses
     cfg = Config.fromfile(str(REPO / 'configs' / name))
     settings = SearchSettings.from_config(cfg)
     branches = DEMOS[model][2]

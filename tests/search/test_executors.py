@@ -13,9 +13,10 @@ import time
 
 import pytest
 
-from autoloss_zero.search import Individual, LossSearch, SearchSettings
-from autoloss_zero.search.executors import ProcessExecutor, RayExecutor
-from autoloss_zero.search.soak import check_archive
+from autoloss_zero.search import (Candidate, Individual, LossSearch,
+                                  SearchSettings)
+from autoloss_zero.search.execution import ProcessExecutor, RayExecutor
+from ..support.soak import check_archive
 
 from .conftest import script_proposals, tiny_search_config
 
@@ -45,13 +46,13 @@ def record(executor):
     submitted, returned = [], []
     submit, wait = executor.submit, executor.wait
 
-    def submit_(cand_id, individual):
-        submitted.append(cand_id)
-        submit(cand_id, individual)
+    def submit_(candidate):
+        submitted.append(candidate.id)
+        submit(candidate)
 
     def wait_():
         done = wait()
-        returned.extend(cand_id for cand_id, _ in done)
+        returned.extend(candidate.id for candidate, _ in done)
         return done
 
     executor.submit, executor.wait = submit_, wait_
@@ -61,7 +62,7 @@ def record(executor):
 def assert_complete(search, submitted, returned):
     archive = search.archive
     assert check_archive(archive, BUDGET) == []
-    assert archive.num_evaluated() == BUDGET
+    assert archive.num_trained() == BUDGET
     assert archive.counts()['running'] == 0
     trained = [r['id'] for r in archive.rows() if r['status'] in TRAINED]
     assert sorted(returned) == sorted(submitted) == trained
@@ -76,8 +77,9 @@ def test_process_executor_runs_a_search(tiny_data, tmp_path):
     pids = [w.pid for w in ex.workers]
     assert len(set(pids)) == 2 and os.getpid() not in pids
     # an exception inside a training is a failed result, not a dead worker
-    ex.submit(-1, Individual({'nobranch': 'y'}))
-    [(cand_id, result)] = ex.wait()
+    ex.submit(Candidate(Individual({'nobranch': 'y'}), id=-1))
+    [(candidate, result)] = ex.wait()
+    cand_id = candidate.id
     assert (cand_id, result.status) == (-1, 'failed')
     assert 'KeyError' in result.reason and ex.replaced == 0
     submitted, returned = record(ex)
@@ -89,7 +91,7 @@ def test_process_executor_runs_a_search(tiny_data, tmp_path):
     assert sum(trained) == len(submitted) + 1 and max(trained) >= 2
     assert all(not w.process.is_alive() for w in ex.workers)  # closed
     # common random numbers: a worker scores a candidate like the driver
-    rows = search.archive.rows("status = 'trained'")
+    rows = search.archive.rows('trained')
     assert [r['key'] for r in rows] == [Individual({'seg': t}).key for t in CE]
     again = search.trainer.train(Individual.from_json(rows[0]['trees']))
     assert math.isclose(again.score, rows[0]['score'], rel_tol=1e-6)
@@ -108,7 +110,7 @@ def test_killed_process_worker_is_replaced(tiny_data, tmp_path):
         # the driver just read this worker's 'start': it trains for > 1 s
         alive = receive(worker)
         if not killed and worker.training:
-            killed.append((worker.pid, worker.task[0]))
+            killed.append((worker.pid, worker.task.id))
             os.kill(worker.pid, signal.SIGKILL)
         return alive
 
@@ -179,7 +181,7 @@ def broken_proxy(tiny_data):
 def test_process_worker_that_cannot_build_raises(tiny_data, tmp_path):
     cfg, settings = broken_proxy(tiny_data)
     ex = ProcessExecutor(cfg, settings, tmp_path, num_workers=1)
-    ex.submit(1, Individual({'seg': CE[0]}))
+    ex.submit(Candidate(Individual({'seg': CE[0]}), id=1))
     with pytest.raises(RuntimeError, match='(?s)worker 0 could not build.*'
                        'NoSuchBackbone'):
         ex.wait()
@@ -189,7 +191,7 @@ def test_process_worker_that_cannot_build_raises(tiny_data, tmp_path):
 def test_ray_actor_that_cannot_build_raises(local_ray, tiny_data, tmp_path):
     cfg, settings = broken_proxy(tiny_data)
     ex = RayExecutor(cfg, settings, tmp_path, num_workers=1)
-    ex.submit(1, Individual({'seg': CE[0]}))
+    ex.submit(Candidate(Individual({'seg': CE[0]}), id=1))
     with pytest.raises(RuntimeError, match='(?s)worker 0 could not build.*'
                        'NoSuchBackbone'):
         ex.wait()

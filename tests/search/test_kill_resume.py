@@ -43,8 +43,9 @@ def query(work_dir, sql):
 
 
 def evaluated(work_dir):
+    """Proxy trainings archived (what the budget counts)."""
     return query(work_dir, "SELECT COUNT(*) FROM candidates WHERE status IN "
-                 "('trained','equivalent','diverged','failed')")[0][0] \
+                 "('trained','diverged','failed')")[0][0] \
         if query(work_dir, 'SELECT 1 FROM candidates LIMIT 1') else 0
 
 
@@ -112,3 +113,64 @@ def test_sigkill_and_resume_loses_nothing(config, tmp_path):
     assert query(work, "SELECT COUNT(*) FROM candidates WHERE status = "
                  "'running'")[0][0] == 0
     assert [r[1:] for r in got] == [r[1:] for r in expected]
+
+
+def rejected(work_dir):
+    rows = query(work_dir, "SELECT COUNT(*) FROM candidates WHERE status = "
+                 "'rejected'")
+    return rows[0][0] if rows else 0
+
+
+@pytest.fixture
+def strict_config(tiny_data, tmp_path):
+    """Long rejection runs (a strict threshold), their draws committed
+    every 0.2 s."""
+    cfg = tiny_search_config('demo/voc_miou.py', tiny_data['voc'], **{
+        'search.budget.evaluations': 3,
+        'search.proxy.max_iters': 2,
+        'search.branches.seg.eta': 0.7,
+        'search.rejection.commit_every': 0.2,
+    })
+    path = tmp_path / 'strict_search.py'
+    cfg.dump(str(path))
+    return path
+
+
+def test_sigkill_during_a_rejection_run_keeps_its_draws(strict_config,
+                                                        tmp_path):
+    reference = tmp_path / 'reference'
+    finish(start(strict_config, reference))
+    expected = history(reference)
+    assert rejected(reference) >= 10, 'the rejection runs are too short'
+
+    work = tmp_path / 'killed'
+
+    def in_a_rejection_run():
+        rows = history(work)
+        return rejected(work) >= 3 and rows[-1][2] == 'rejected'
+
+    kill_when(start(strict_config, work), in_a_rejection_run)
+    before = history(work)  # committed during the run
+    finish(start(strict_config, work, resume=True))
+    got = history(work)
+    assert [r[1:] for r in got] == [r[1:] for r in expected]
+    assert got[:len(before)] == before  # kept, not drawn again
+
+
+def test_sigterm_stops_with_one_line_and_status_143(config, tmp_path):
+    work = tmp_path / 'terminated'
+    proc = start(config, work)
+    deadline = time.time() + 240
+    while not query(work, "SELECT 1 FROM candidates WHERE status = "
+                    "'running'") and time.time() < deadline:
+        assert proc.poll() is None, proc.stderr.read()[-2000:]
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 143, err[-3000:]
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err[-3000:]
+    assert lines[0].startswith('interrupted (SIGTERM) after ')
+    assert lines[0].endswith('; resume with --resume')
+    finish(start(config, work, resume=True))
+    assert evaluated(work) == BUDGET

@@ -7,9 +7,9 @@ import pytest
 
 from autoloss_zero.graph import SearchSpace, Tree
 from autoloss_zero.search import AgingEvolution, Individual, Screening
-from autoloss_zero.search.proposer import Proposer
-from autoloss_zero.search.searcher import Proposal
-from autoloss_zero.search.settings import Evolution
+from autoloss_zero.search.loop.proposer import Proposer
+from autoloss_zero.search.loop.evolution import Proposal
+from autoloss_zero.search.loop.settings import Evolution
 
 SPACES = {'a': SearchSpace(spatial=False), 'b': SearchSpace(spatial=False),
           'c': SearchSpace(spatial=False)}
@@ -57,7 +57,7 @@ def test_only_the_failing_branch_is_redrawn():
     assert screened[0] == 'a' and screened[-1] == 'c'
     assert set(screened[1:-1]) == {'b'}
     assert len(candidate.rejected) == len(screened) - 3 > 0
-    for row in candidate.rejected:
+    for row in (rejected.row() for rejected in candidate.rejected):
         assert json.loads(row['trees']).keys() == {'b'}
         assert row['key'].startswith('b=') and row['status'] == 'rejected'
         assert row['reason'].startswith('b:')
@@ -155,7 +155,7 @@ def test_a_kept_branch_that_fails_rejects_the_plan():
     real = searcher.plan
     searcher.plan = lambda: plans.pop() if plans else real()
     candidate = proposer.next()
-    assert candidate.rejected[0]['key'] == 'b=y'
+    assert candidate.rejected[0].row()['key'] == 'b=y'
     assert 'yhat' in str(candidate.individual['b'])
 
 

@@ -7,7 +7,7 @@ import torch
 
 from autoloss_zero.search import (Individual, LossRejection, ProxyTrainer,
                                   SearchSettings)
-from autoloss_zero.search.settings import Rejection
+from autoloss_zero.search.loop.settings import Rejection
 
 from .conftest import tiny_search_config
 
@@ -75,18 +75,27 @@ def test_cross_entropy_passes_and_exits_early(rejection):
     assert result.fingerprint.startswith('seg:')
 
 
-@pytest.mark.parametrize('tree,reason', [
-    ('y', 'zero gradient'),
-    ('mul(y,y)', 'zero gradient'),
-    ('1', 'zero gradient'),
-    ('neg(yhat)', 'metric gain'),
-    ('mul(exp(exp(inv(yhat))),exp(exp(inv(yhat))))', 'non-finite loss'),
+@pytest.mark.parametrize('tree,reason,exact_reason', [
+    ('y', 'zero gradient', 'zero gradient'),
+    ('mul(y,y)', 'zero gradient', 'zero gradient'),
+    ('1', 'zero gradient', 'zero gradient'),
+    ('neg(yhat)', 'no target leaf y', 'metric gain'),
+    ('mul(exp(exp(inv(yhat))),exp(exp(inv(yhat))))', 'no target leaf y',
+     'non-finite loss'),
+    ('mul(y,mul(exp(exp(inv(yhat))),exp(exp(inv(yhat)))))',
+     'non-finite loss', 'non-finite loss'),
 ])
-def test_degenerate_losses_are_rejected(rejection, tree, reason):
-    result = screen(rejection, tree)
-    assert not result.passed
-    assert reason in result.reason
-    assert result.fingerprint is None
+def test_degenerate_losses_are_rejected(captured, rejection, tree, reason,
+                                        exact_reason):
+    """By default the pre-tests reject first; exact=True runs the paper's
+    protocol on every tree the static exact pre-filter lets through."""
+    exact = LossRejection(captured, Rejection(samples=2, steps=100,
+                                              exact=True), metric='mIoU')
+    for rej, expected in ((rejection, reason), (exact, exact_reason)):
+        result = screen(rej, tree)
+        assert not result.passed
+        assert expected in result.reason
+        assert result.fingerprint is None
 
 
 def test_algebraically_equal_losses_share_the_fingerprint(rejection):

@@ -4,7 +4,7 @@ import pytest
 
 from autoloss_zero.graph import SearchSpace, Tree
 from autoloss_zero.search import AgingEvolution, Individual
-from autoloss_zero.search.settings import Evolution
+from autoloss_zero.search.loop.settings import Evolution
 
 SPACES = {'a': SearchSpace(), 'b': SearchSpace(spatial=False)}
 

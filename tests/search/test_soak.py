@@ -9,8 +9,7 @@ import json
 import pytest
 
 from autoloss_zero.search import Archive
-from autoloss_zero.search.soak import (check_archive, finished_rows,
-                                       run_soak)
+from ..support.soak import check_archive, finished_rows, run_soak
 
 CE = json.dumps({'seg': 'neg(mul(y,log(yhat)))'})
 BUDGET = 3
@@ -47,18 +46,18 @@ def consistent(path):
 
 def test_consistent_archive_passes(tmp_path):
     archive, _ = consistent(tmp_path / 'a.sqlite')
-    assert check_archive(archive, BUDGET + 1) == []
+    assert check_archive(archive, BUDGET) == []
     before = finished_rows(tmp_path / 'a.sqlite')
     assert len(before) == 4
-    assert check_archive(archive, BUDGET + 1, before) == []
-    # mid-search (after a kill): fewer evaluations and a running row are fine
+    assert check_archive(archive, BUDGET, before) == []
+    # mid-search (after a kill): fewer trainings and a running row are fine
     archive.add([dict(key='seg=r', trees=CE, status='running')],
                 dict(stats=dict(generated=7), searcher=archive.state()[
                     'searcher']))
-    assert check_archive(archive, BUDGET + 2, before, final=False) == []
-    problems = check_archive(archive, BUDGET + 2, before)
+    assert check_archive(archive, BUDGET + 1, before, final=False) == []
+    problems = check_archive(archive, BUDGET + 1, before)
     assert any('still running' in p for p in problems), problems
-    assert any('4 evaluations at the end, budget 5' in p for p in problems)
+    assert any('3 proxy trainings at the end, budget 4' in p for p in problems)
 
 
 def test_lost_and_reevaluated_rows_are_flagged(tmp_path):
@@ -68,7 +67,7 @@ def test_lost_and_reevaluated_rows_are_flagged(tmp_path):
     archive.db.execute('DELETE FROM candidates WHERE id = ?', (ids[5], ))
     # duplicated: a finished row evaluated again (new finish time, score)
     archive.update(ids[1], dict(status='trained', score=6.0))
-    problems = check_archive(archive, BUDGET + 1, before)
+    problems = check_archive(archive, BUDGET, before)
     assert any(f'#{ids[5]}' in p and 'lost' in p for p in problems), problems
     assert any(f'#{ids[1]}' in p and 'changed' in p for p in problems)
 
@@ -83,7 +82,7 @@ def test_counts_and_budget_are_checked(tmp_path):
     ])
     problems = check_archive(archive, BUDGET)
     assert any("unknown statuses ['bogus']" in p for p in problems), problems
-    assert any('4 evaluations, more than the budget 3' in p
+    assert any('4 proxy trainings, more than the budget 3' in p
                for p in problems)
 
 

@@ -18,6 +18,7 @@ TINY_SEARCH = {
     'search.rejection.workers': 1,
     'search.rejection.eta': 0.0,
     'search.top_k': 2,
+    'search.verdict.seeds': 0,
     'train_dataloader.batch_size': 2,
 }
 

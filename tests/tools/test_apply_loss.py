@@ -2,7 +2,7 @@
 import pytest
 from mmengine.config import Config
 
-from autoloss_zero.search.apply_loss import (apply_searched_loss,
+from autoloss_zero.search.execution.slots import (apply_searched_loss,
                                              load_searched_slots)
 
 from ..conftest import REPO

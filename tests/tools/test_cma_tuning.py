@@ -14,7 +14,7 @@ import torch
 
 from autoloss_zero.graph import Tree, evaluate, independent_coefficients
 from autoloss_zero.search import Archive, Individual, ProxyResult
-from autoloss_zero.search.cma_tuning import (CoefficientTuning,
+from autoloss_zero.search.tuning.cma import (CoefficientTuning,
                                              coefficient_layout,
                                              individual_at, tell_values)
 

@@ -11,10 +11,11 @@ from mmengine.config import Config
 
 from autoloss_zero.losses.baselines import BaikalLoss
 from autoloss_zero.search import Archive
-from autoloss_zero.search.analysis import analyze, format_analysis
 from autoloss_zero.graph import Tree
-from autoloss_zero.search.plots import (_curve, load_losses, module_loss_fn,
-                                        tree_loss_fn)
+from autoloss_zero.search.reporting.analysis import analyze, format_analysis
+from autoloss_zero.search.reporting.loss_curves import (_curve, load_losses,
+                                                        module_loss_fn,
+                                                        tree_loss_fn)
 
 from .conftest import load_tool
 

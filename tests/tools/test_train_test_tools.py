@@ -3,7 +3,7 @@ with tools/test.py (in-process main(argv), tiny generated data)."""
 import pickle
 
 from autoloss_zero.losses import SearchedSegLoss
-from autoloss_zero.search.apply_loss import load_searched_slots
+from autoloss_zero.search.execution.slots import load_searched_slots
 
 from ..conftest import REPO
 from .conftest import load_tool

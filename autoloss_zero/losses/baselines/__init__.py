@@ -1,4 +1,4 @@
-"""Baseline losses that searched losses are compared against (SPEC section 4).
+"""Baseline losses that searched losses are compared against.
 
 Importing this package registers, in mmengine's root ``MODELS`` registry
 (which mmseg's and mmdet's registries inherit from):

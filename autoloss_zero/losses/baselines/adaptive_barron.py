@@ -24,7 +24,7 @@ scipy) to ~1e-12 for :math:`\alpha \in [0, 10]` (tested).
 """
 import functools
 import math
-from typing import Optional, Tuple, Union
+from typing import Optional, Tuple
 
 import torch
 import torch.nn as nn
@@ -32,8 +32,7 @@ import torch.nn.functional as F
 from mmengine.registry import MODELS
 from torch import Tensor
 
-from ._reduce import (check_loss_name, check_reduction, reduce_regression_loss,
-                      upcast, zero_weight_loss)
+from ._base import BaseRegressionLoss
 from .barron import general_robust_loss
 
 DE_STEP = 1. / 32
@@ -98,7 +97,7 @@ def _inv_softplus_one() -> float:
 
 
 @MODELS.register_module()
-class AdaptiveBarronLoss(nn.Module):
+class AdaptiveBarronLoss(BaseRegressionLoss):
     r"""Barron's adaptive loss with learnable :math:`\alpha` and scale.
 
     Per dimension :math:`d` of the residual's last axis there is one
@@ -124,9 +123,8 @@ class AdaptiveBarronLoss(nn.Module):
             (``alpha_lo``, ``alpha_hi``). Default: their midpoint.
         scale_lo (float): Lower bound of the scale, > 0. Default 1e-5.
         scale_init (float): Initial scale, >= ``scale_lo``. Default 1.0.
-        reduction (str): ``'none'``, ``'mean'`` or ``'sum'``. Default 'mean'.
-        loss_weight (float): Multiplier of the loss. Default 1.0.
         loss_name (str): Default 'loss_adaptive_barron'.
+        **kwargs: ``reduction``, ``loss_weight``: see :class:`BaseLoss`.
     """
 
     def __init__(self,
@@ -136,10 +134,10 @@ class AdaptiveBarronLoss(nn.Module):
                  alpha_init: Optional[float] = None,
                  scale_lo: float = 1e-5,
                  scale_init: float = 1.0,
-                 reduction: str = 'mean',
-                 loss_weight: float = 1.0,
-                 loss_name: str = 'loss_adaptive_barron') -> None:
-        super().__init__()
+                 *,
+                 loss_name: str = 'loss_adaptive_barron',
+                 **kwargs) -> None:
+        super().__init__(loss_name=loss_name, **kwargs)
         if not (isinstance(num_dims, int) and num_dims >= 1):
             raise ValueError(f'num_dims={num_dims!r} must be an int >= 1')
         if not (0 <= alpha_lo <= alpha_hi < math.inf):
@@ -157,9 +155,6 @@ class AdaptiveBarronLoss(nn.Module):
         self.num_dims = num_dims
         self.alpha_lo, self.alpha_hi = float(alpha_lo), float(alpha_hi)
         self.scale_lo, self.scale_init = float(scale_lo), float(scale_init)
-        self.reduction = check_reduction(reduction)
-        self.loss_weight = float(loss_weight)
-        self._loss_name = check_loss_name(loss_name)
 
         shape = (1, num_dims)
         if alpha_lo == alpha_hi:
@@ -191,47 +186,20 @@ class AdaptiveBarronLoss(nn.Module):
         return (self.scale_init - self.scale_lo) * F.softplus(
             self.latent_scale + _inv_softplus_one()) + self.scale_lo
 
-    def forward(self,
-                pred: Tensor,
-                target: Tensor,
-                weight: Optional[Tensor] = None,
-                avg_factor: Optional[Union[float, Tensor]] = None,
-                reduction_override: Optional[str] = None,
-                **kwargs) -> Tensor:
-        """Compute the loss.
-
-        Args:
-            pred (Tensor): Predictions, shape (M, num_dims) (or (..., D)).
-            target (Tensor): Targets, shape of ``pred``.
-            weight (Tensor, optional): Weights, shape of ``pred`` or (M,).
-            avg_factor (float | Tensor, optional): Divisor for the mean.
-            reduction_override (str, optional): Replaces ``self.reduction``.
-            **kwargs: Accepted and unused.
-
-        Returns:
-            Tensor: The weighted NLL; element-wise for ``'none'``.
-        """
-        reduction = check_reduction(reduction_override or self.reduction)
-        if pred.shape != target.shape:
-            raise ValueError(f'pred of shape {tuple(pred.shape)} does not '
-                             f'match target of shape {tuple(target.shape)}')
+    def check_pred(self, pred: Tensor) -> None:
+        """Raise unless ``pred``'s last axis has ``num_dims`` entries."""
         if self.num_dims != 1 and (pred.dim() == 0
                                    or pred.shape[-1] != self.num_dims):
             raise ValueError(f'pred of shape {tuple(pred.shape)} must have '
                              f'num_dims={self.num_dims} entries in its last '
                              'axis')
-        if (weight is not None and reduction != 'none'
-                and not torch.any(weight > 0)):
-            # A zero that keeps pred and the loss parameters in the graph.
-            return zero_weight_loss(pred, weight) + 0. * (
-                self.alpha.sum() + self.scale.sum())
-        x = upcast(pred) - upcast(target)
-        loss = robust_nll(x, self.alpha.to(x.dtype), self.scale.to(x.dtype))
-        loss = reduce_regression_loss(
-            loss, weight=weight, reduction=reduction, avg_factor=avg_factor)
-        return self.loss_weight * loss
 
-    @property
-    def loss_name(self) -> str:
-        """Name of the loss item (``loss_...``)."""
-        return self._loss_name
+    def zero_loss(self, pred: Tensor, weight: Tensor) -> Tensor:
+        """A zero that keeps pred and the loss parameters in the graph."""
+        return super().zero_loss(pred, weight) + 0. * (self.alpha.sum() +
+                                                       self.scale.sum())
+
+    def elementwise(self, residual: Tensor) -> Tensor:
+        """:func:`robust_nll` of the residual (NLL, may be negative)."""
+        return robust_nll(residual, self.alpha.to(residual.dtype),
+                          self.scale.to(residual.dtype))

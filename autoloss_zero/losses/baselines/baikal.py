@@ -2,7 +2,7 @@
 Training Speed, Accuracy, and Data Utilization Through Loss Function
 Optimization", IEEE CEC 2020, arXiv 1905.11528)."""
 import math
-from typing import Optional, Sequence
+from typing import Sequence
 
 import torch
 import torch.nn.functional as F
@@ -88,44 +88,30 @@ class BaikalLoss(BaseSoftmaxLoss):
     (softmax over the C+1 classes including background).
 
     Args:
-        reduction (str): ``'none'``, ``'mean'`` or ``'sum'``. Default 'mean'.
-        loss_weight (float): Multiplier of the loss. Default 1.0.
-        class_weight (list[float], optional): Per-class weights.
-        ignore_index (int, optional): Ignored label. Default 255.
-        avg_non_ignore (bool): Average over non-ignored elements. Default True.
-        loss_name (str): Default 'loss_baikal'.
         coefficients (sequence of 6 floats): Node coefficients, see
             :func:`baikal_loss`. Default all ones.
+        max_inverse (float): Upper clamp of :math:`1/x_t`, > 1. Default 1e12.
+        loss_name (str): Default 'loss_baikal'.
+        **kwargs: ``reduction``, ``loss_weight``, ``class_weight``,
+            ``ignore_index``, ``avg_non_ignore``: see :class:`BaseSoftmaxLoss`.
 
     Example:
         >>> loss_decode = dict(type='BaikalLoss', loss_weight=1.0)
     """
 
+    elementwise_fn = staticmethod(baikal_loss)
+
     def __init__(self,
-                 reduction: str = 'mean',
-                 loss_weight: float = 1.0,
-                 class_weight: Optional[Sequence[float]] = None,
-                 ignore_index: Optional[int] = 255,
-                 avg_non_ignore: bool = True,
-                 loss_name: str = 'loss_baikal',
+                 *,
                  coefficients: Sequence[float] = (1., 1., 1., 1., 1., 1.),
-                 max_inverse: float = MAX_INVERSE) -> None:
-        super().__init__(
-            reduction=reduction,
-            loss_weight=loss_weight,
-            class_weight=class_weight,
-            ignore_index=ignore_index,
-            avg_non_ignore=avg_non_ignore,
-            loss_name=loss_name)
+                 max_inverse: float = MAX_INVERSE,
+                 loss_name: str = 'loss_baikal',
+                 **kwargs) -> None:
+        super().__init__(loss_name=loss_name, **kwargs)
         self.coefficients = _check_coefficients(coefficients)
         if not max_inverse > 1:
             raise ValueError(f'max_inverse={max_inverse} must be > 1')
         self.max_inverse = float(max_inverse)
-
-    def elementwise(self, cls_score: Tensor, label: Tensor) -> Tensor:
-        """Element losses of :func:`baikal_loss`."""
-        return baikal_loss(cls_score, label, self.coefficients,
-                           self.max_inverse)
 
 
 @MODELS.register_module()

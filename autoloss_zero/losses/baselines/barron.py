@@ -23,25 +23,66 @@ general branch is evaluated as
 \max(|\alpha - 2|, \epsilon)` and :math:`|\alpha|` clamped to at least
 :math:`\epsilon` (the dtype's machine epsilon) in both places it appears, so
 it is accurate right next to :math:`\alpha = 0, 2` instead of cancelling.
-Every ``exp``/``expm1`` argument is clamped at :data:`EXP_MAX` (the value,
-not the gradient, saturates there: :math:`e^{80} \approx 5.5\cdot10^{34}` is
-finite in float32). Every branch is computed from a safe stand-in for
-:math:`\alpha` *before* ``torch.where`` selects, so untaken branches never
-produce a NaN gradient.
+Where the exponent :math:`p = \frac{\alpha}{2}\mathrm{log1p}(s/\beta)`
+exceeds 1 (only for :math:`\alpha > 0`), the value is taken in log space,
+:math:`\exp(p + \log\frac{\beta}{\alpha}) - \frac{\beta}{\alpha}`, so that
+neither :math:`e^p` nor the product overflows before the value itself does.
+The log of the value is clamped at :func:`exp_max` of the dtype,
+:math:`\lfloor\log(\mathrm{finfo.max})\rfloor - 4` (:data:`EXP_MAX` = 84 in
+float32, 705 in float64): the value and its gradient are exact wherever the
+value is below that bound, i.e. for every outlier whose loss fits in the
+dtype with a margin of :math:`e^4` (left for the gradient), and only beyond
+it the value saturates with gradient 0 (:math:`\alpha = +\infty`: at
+:math:`|x/c| \approx 13` in float32, 37.5 in float64). A gradient that
+itself exceeds the dtype there (the value times the derivative of its log,
+e.g. :math:`\alpha/c` for the scale) saturates at ``±finfo.max`` instead of
+overflowing (:class:`_SaturatedGrad`). Every branch is
+computed from a safe stand-in for :math:`\alpha` *before* ``torch.where``
+selects, so untaken branches never produce a NaN gradient.
 """
 import math
-from typing import Optional, Union
+from typing import Union
 
 import torch
-import torch.nn as nn
 from mmengine.registry import MODELS
 from torch import Tensor
 
-from ._reduce import (check_loss_name, check_reduction, reduce_regression_loss,
-                      upcast, zero_weight_loss)
+from ._base import BaseRegressionLoss
 
-#: Upper clamp of every exponent (value saturates at e**80, gradient is 0).
-EXP_MAX = 80.0
+
+def exp_max(dtype: torch.dtype) -> float:
+    """Largest log-value the loss takes in ``dtype``: floor(log(max)) - 4.
+
+    The margin e**4 leaves room for the gradient (the value times the
+    derivative of its log) to fit as well.
+    """
+    return float(math.floor(math.log(torch.finfo(dtype).max)) - 4)
+
+
+#: :func:`exp_max` of float32, where the value saturates (gradient 0).
+EXP_MAX = exp_max(torch.float32)
+
+
+class _SaturatedGrad(torch.autograd.Function):
+    """Identity whose backward clamps the gradient to ``±finfo.max`` (an
+    overflowed partial becomes the largest float of its sign; NaN, from
+    partials overflowing in opposite directions, becomes 0)."""
+
+    @staticmethod
+    def forward(ctx, tensor: Tensor) -> Tensor:
+        return tensor.view_as(tensor)
+
+    @staticmethod
+    def backward(ctx, grad: Tensor) -> Tensor:
+        big = torch.finfo(grad.dtype).max
+        return torch.nan_to_num(grad, nan=0.0, posinf=big, neginf=-big)
+
+
+def _saturated_grad(value):
+    """``value`` with a saturating gradient, if it is a tensor needing one."""
+    if torch.is_tensor(value) and value.requires_grad:
+        return _SaturatedGrad.apply(value)
+    return value
 
 
 def _l2(s: Tensor) -> Tensor:
@@ -57,7 +98,7 @@ def _welsch(s: Tensor) -> Tensor:
 
 
 def _pos_inf(s: Tensor) -> Tensor:
-    return torch.expm1(torch.clamp(0.5 * s, max=EXP_MAX))
+    return torch.expm1(torch.clamp(0.5 * s, max=exp_max(s.dtype)))
 
 
 def _general(s: Tensor, alpha: Tensor) -> Tensor:
@@ -66,8 +107,15 @@ def _general(s: Tensor, alpha: Tensor) -> Tensor:
     beta = torch.clamp(torch.abs(alpha - 2.), min=eps)
     alpha = torch.where(alpha >= 0, torch.clamp(alpha, min=eps),
                         torch.clamp(alpha, max=-eps))
-    power = torch.clamp(0.5 * alpha * torch.log1p(s / beta), max=EXP_MAX)
-    return (beta / alpha) * torch.expm1(power)
+    power = 0.5 * alpha * torch.log1p(s / beta)
+    ratio = beta / alpha
+    # p <= 1 (every alpha < 0, where p <= 0): the expm1 form, exact near 0.
+    small = ratio * torch.expm1(torch.clamp(power, max=1.0))
+    # p > 1 (alpha > 0): in log space, saturated at exp_max.
+    log_value = torch.clamp(power + torch.log(ratio.abs()),
+                            max=exp_max(s.dtype))
+    large = torch.exp(log_value) - ratio
+    return torch.where(power > 1.0, large, small)
 
 
 def general_robust_loss(x: Tensor, alpha: Union[float, Tensor],
@@ -84,9 +132,12 @@ def general_robust_loss(x: Tensor, alpha: Union[float, Tensor],
 
     Returns:
         Tensor: :math:`\rho` per element, shape of ``x`` broadcast with
-        ``alpha`` and ``scale``. Finite, with finite gradients w.r.t. ``x``,
-        ``alpha`` and ``scale``, for every finite ``x`` and ``scale > 0``.
+        ``alpha`` and ``scale``. Finite for every finite ``x`` and
+        ``scale > 0``; exact in value and gradient (w.r.t. ``x``, ``alpha``
+        and ``scale``) wherever the value is below ``e**exp_max(dtype)``,
+        saturated with gradient 0 beyond.
     """
+    x, alpha, scale = (_saturated_grad(v) for v in (x, alpha, scale))
     s = (x / scale)**2
     if not torch.is_tensor(alpha):
         alpha = float(alpha)
@@ -113,7 +164,7 @@ def general_robust_loss(x: Tensor, alpha: Union[float, Tensor],
 
 
 @MODELS.register_module()
-class BarronLoss(nn.Module):
+class BarronLoss(BaseRegressionLoss):
     r"""Barron's general robust loss with fixed :math:`\alpha` and scale.
 
     A box-regression loss with mmdet's signature; it works on deltas or on
@@ -123,9 +174,8 @@ class BarronLoss(nn.Module):
         alpha (float | str): Shape parameter; ``float('inf')``, ``'inf'`` and
             ``'-inf'`` are accepted. Default 1.0 (Charbonnier).
         scale (float): Scale :math:`c > 0`. Default 1.0.
-        reduction (str): ``'none'``, ``'mean'`` or ``'sum'``. Default 'mean'.
-        loss_weight (float): Multiplier of the loss. Default 1.0.
         loss_name (str): Default 'loss_barron'.
+        **kwargs: ``reduction``, ``loss_weight``: see :class:`BaseLoss`.
 
     Example:
         >>> loss_bbox = dict(type='BarronLoss', alpha=1.0, scale=0.1)
@@ -134,10 +184,10 @@ class BarronLoss(nn.Module):
     def __init__(self,
                  alpha: Union[float, str] = 1.0,
                  scale: float = 1.0,
-                 reduction: str = 'mean',
-                 loss_weight: float = 1.0,
-                 loss_name: str = 'loss_barron') -> None:
-        super().__init__()
+                 *,
+                 loss_name: str = 'loss_barron',
+                 **kwargs) -> None:
+        super().__init__(loss_name=loss_name, **kwargs)
         self.alpha = float(alpha)
         if math.isnan(self.alpha):
             raise ValueError(
@@ -145,44 +195,7 @@ class BarronLoss(nn.Module):
         self.scale = float(scale)
         if not (self.scale > 0 and math.isfinite(self.scale)):
             raise ValueError(f'scale={scale!r} must be finite and > 0')
-        self.reduction = check_reduction(reduction)
-        self.loss_weight = float(loss_weight)
-        self._loss_name = check_loss_name(loss_name)
 
-    def forward(self,
-                pred: Tensor,
-                target: Tensor,
-                weight: Optional[Tensor] = None,
-                avg_factor: Optional[Union[float, Tensor]] = None,
-                reduction_override: Optional[str] = None,
-                **kwargs) -> Tensor:
-        """Compute the loss.
-
-        Args:
-            pred (Tensor): Predictions, shape (M, 4) (or any shape).
-            target (Tensor): Targets, shape of ``pred``.
-            weight (Tensor, optional): Weights, shape of ``pred`` or (M,).
-            avg_factor (float | Tensor, optional): Divisor for the mean.
-            reduction_override (str, optional): Replaces ``self.reduction``.
-            **kwargs: Accepted and unused.
-
-        Returns:
-            Tensor: The weighted loss; element-wise for ``'none'``.
-        """
-        reduction = check_reduction(reduction_override or self.reduction)
-        if pred.shape != target.shape:
-            raise ValueError(f'pred of shape {tuple(pred.shape)} does not '
-                             f'match target of shape {tuple(target.shape)}')
-        if (weight is not None and reduction != 'none'
-                and not torch.any(weight > 0)):
-            return zero_weight_loss(pred, weight)
-        loss = general_robust_loss(
-            upcast(pred) - upcast(target), self.alpha, self.scale)
-        loss = reduce_regression_loss(
-            loss, weight=weight, reduction=reduction, avg_factor=avg_factor)
-        return self.loss_weight * loss
-
-    @property
-    def loss_name(self) -> str:
-        """Name of the loss item (``loss_...``)."""
-        return self._loss_name
+    def elementwise(self, residual: Tensor) -> Tensor:
+        """:func:`general_robust_loss` of the residual."""
+        return general_robust_loss(residual, self.alpha, self.scale)

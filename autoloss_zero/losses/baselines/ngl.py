@@ -1,7 +1,5 @@
 """Next Generation Loss (Akhmedova & Koerber, "Next Generation Loss Function
 for Image Classification", 2024, arXiv 2404.12948)."""
-from typing import Optional, Sequence
-
 import torch
 import torch.nn.functional as F
 from mmengine.registry import MODELS
@@ -51,34 +49,17 @@ class NGLLoss(BaseSoftmaxLoss):
 
     Args:
         alpha (float): Exponent offset. Default 2.4092 (the paper's).
-        reduction (str): ``'none'``, ``'mean'`` or ``'sum'``. Default 'mean'.
-        loss_weight (float): Multiplier of the loss. Default 1.0.
-        class_weight (list[float], optional): Per-class weights.
-        ignore_index (int, optional): Ignored label. Default 255.
-        avg_non_ignore (bool): Average over non-ignored elements. Default True.
         loss_name (str): Default 'loss_ngl'.
+        **kwargs: ``reduction``, ``loss_weight``, ``class_weight``,
+            ``ignore_index``, ``avg_non_ignore``: see :class:`BaseSoftmaxLoss`.
 
     Example:
         >>> loss_decode = dict(type='NGLLoss', loss_weight=1.0)
     """
 
-    def __init__(self,
-                 alpha: float = NGL_ALPHA,
-                 reduction: str = 'mean',
-                 loss_weight: float = 1.0,
-                 class_weight: Optional[Sequence[float]] = None,
-                 ignore_index: Optional[int] = 255,
-                 avg_non_ignore: bool = True,
-                 loss_name: str = 'loss_ngl') -> None:
-        super().__init__(
-            reduction=reduction,
-            loss_weight=loss_weight,
-            class_weight=class_weight,
-            ignore_index=ignore_index,
-            avg_non_ignore=avg_non_ignore,
-            loss_name=loss_name)
-        self.alpha = float(alpha)
+    elementwise_fn = staticmethod(ngl_loss)
 
-    def elementwise(self, cls_score: Tensor, label: Tensor) -> Tensor:
-        """Element losses of :func:`ngl_loss`."""
-        return ngl_loss(cls_score, label, self.alpha)
+    def __init__(self, alpha: float = NGL_ALPHA, *,
+                 loss_name: str = 'loss_ngl', **kwargs) -> None:
+        super().__init__(loss_name=loss_name, **kwargs)
+        self.alpha = float(alpha)

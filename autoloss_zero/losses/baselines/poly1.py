@@ -1,7 +1,5 @@
 """Poly-1 loss (Leng et al., "PolyLoss: A Polynomial Expansion Perspective of
 Classification Loss Functions", ICLR 2022, arXiv 2204.12511)."""
-from typing import Optional, Sequence
-
 import torch.nn.functional as F
 from mmengine.registry import MODELS
 from torch import Tensor
@@ -45,34 +43,17 @@ class Poly1Loss(BaseSoftmaxLoss):
 
     Args:
         epsilon (float): Weight of the :math:`(1 - p_t)` term. Default 1.0.
-        reduction (str): ``'none'``, ``'mean'`` or ``'sum'``. Default 'mean'.
-        loss_weight (float): Multiplier of the loss. Default 1.0.
-        class_weight (list[float], optional): Per-class weights.
-        ignore_index (int, optional): Ignored label. Default 255.
-        avg_non_ignore (bool): Average over non-ignored elements. Default True.
         loss_name (str): Default 'loss_poly1'.
+        **kwargs: ``reduction``, ``loss_weight``, ``class_weight``,
+            ``ignore_index``, ``avg_non_ignore``: see :class:`BaseSoftmaxLoss`.
 
     Example:
         >>> loss_decode = dict(type='Poly1Loss', epsilon=1.0, loss_weight=1.0)
     """
 
-    def __init__(self,
-                 epsilon: float = 1.0,
-                 reduction: str = 'mean',
-                 loss_weight: float = 1.0,
-                 class_weight: Optional[Sequence[float]] = None,
-                 ignore_index: Optional[int] = 255,
-                 avg_non_ignore: bool = True,
-                 loss_name: str = 'loss_poly1') -> None:
-        super().__init__(
-            reduction=reduction,
-            loss_weight=loss_weight,
-            class_weight=class_weight,
-            ignore_index=ignore_index,
-            avg_non_ignore=avg_non_ignore,
-            loss_name=loss_name)
-        self.epsilon = float(epsilon)
+    elementwise_fn = staticmethod(poly1_loss)
 
-    def elementwise(self, cls_score: Tensor, label: Tensor) -> Tensor:
-        """Element losses of :func:`poly1_loss`."""
-        return poly1_loss(cls_score, label, self.epsilon)
+    def __init__(self, epsilon: float = 1.0, *,
+                 loss_name: str = 'loss_poly1', **kwargs) -> None:
+        super().__init__(loss_name=loss_name, **kwargs)
+        self.epsilon = float(epsilon)

@@ -1,6 +1,8 @@
 # Generated Cityscapes-layout data (tools/make_demo_data.py --kind cityscapes),
-# 128x64 street scenes read by mmseg's own CityscapesDataset (19 train ids).
-dataset_type = 'CityscapesDataset'
+# 128x64 street scenes read by mmseg's own CityscapesDataset (19 train ids):
+# mmseg's Cityscapes base with the demo's root, 128x64 pipelines and
+# in-process loaders.
+_base_ = 'mmseg::_base_/datasets/cityscapes.py'
 data_root = 'data/demo_cityscapes'
 crop_size = (64, 64)
 train_pipeline = [
@@ -22,23 +24,14 @@ train_dataloader = dict(
     batch_size=4,
     num_workers=0,
     persistent_workers=False,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        data_prefix=dict(
-            img_path='leftImg8bit/train', seg_map_path='gtFine/train'),
-        pipeline=train_pipeline))
+    dataset=dict(data_root=data_root, pipeline=train_pipeline))
 val_dataloader = dict(
     batch_size=4,
     num_workers=0,
     persistent_workers=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        data_prefix=dict(img_path='leftImg8bit/val', seg_map_path='gtFine/val'),
-        pipeline=test_pipeline))
+    dataset=dict(data_root=data_root, pipeline=test_pipeline))
 test_dataloader = val_dataloader
-val_evaluator = dict(type='DenseSegMetric', seg_metrics=['mIoU'])
+# the project's metric in place of mmseg's IoUMetric (and its options)
+val_evaluator = dict(
+    _delete_=True, type='DenseSegMetric', seg_metrics=['mIoU'])
 test_evaluator = val_evaluator

@@ -1,6 +1,8 @@
 # Generated COCO-format data (tools/make_demo_data.py --kind coco), read by
-# mmdet's own CocoDataset with the 5 demo categories (boxes and masks).
-dataset_type = 'CocoDataset'
+# mmdet's own CocoDataset with the 5 demo categories (boxes and masks):
+# mmdet's COCO instance base with the demo's root, classes, small-image
+# pipelines and in-process loaders.
+_base_ = 'mmdet::_base_/datasets/coco_instance.py'
 data_root = 'data/demo_coco/'
 metainfo = dict(classes=('person', 'bicycle', 'car', 'bird', 'bottle'))
 train_pipeline = [
@@ -20,37 +22,21 @@ test_pipeline = [
                     'scale_factor'))
 ]
 train_dataloader = dict(
-    batch_size=2,
     num_workers=0,
     persistent_workers=False,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
+    sampler=dict(type='InfiniteSampler'),
     batch_sampler=None,
     dataset=dict(
-        type=dataset_type,
         data_root=data_root,
         metainfo=metainfo,
-        ann_file='annotations/instances_train2017.json',
-        data_prefix=dict(img='train2017/'),
-        filter_cfg=dict(filter_empty_gt=True, min_size=4),
+        filter_cfg=dict(min_size=4),
         pipeline=train_pipeline))
 val_dataloader = dict(
     batch_size=4,
     num_workers=0,
     persistent_workers=False,
-    drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        metainfo=metainfo,
-        ann_file='annotations/instances_val2017.json',
-        data_prefix=dict(img='val2017/'),
-        test_mode=True,
-        pipeline=test_pipeline))
+        data_root=data_root, metainfo=metainfo, pipeline=test_pipeline))
 test_dataloader = val_dataloader
-val_evaluator = dict(
-    type='CocoMetric',
-    ann_file=data_root + 'annotations/instances_val2017.json',
-    metric=['bbox', 'segm'],
-    format_only=False)
+val_evaluator = dict(ann_file=data_root + 'annotations/instances_val2017.json')
 test_evaluator = val_evaluator

@@ -1,6 +1,7 @@
 # Generated VOC-layout data (tools/make_demo_data.py --kind voc), read by
-# mmseg's own PascalVOCDataset with the 6 demo classes.
-dataset_type = 'PascalVOCDataset'
+# mmseg's own PascalVOCDataset with the 6 demo classes: mmseg's VOC 2012
+# base with the demo's root, classes, 64x64 pipelines and in-process loaders.
+_base_ = 'mmseg::_base_/datasets/pascal_voc12.py'
 data_root = 'data/demo_voc/VOCdevkit/VOC2012'
 crop_size = (64, 64)
 metainfo = dict(
@@ -22,31 +23,18 @@ test_pipeline = [
     dict(type='PackSegInputs')
 ]
 train_dataloader = dict(
-    batch_size=4,
     num_workers=0,
     persistent_workers=False,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
     dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        metainfo=metainfo,
-        data_prefix=dict(
-            img_path='JPEGImages', seg_map_path='SegmentationClass'),
-        ann_file='ImageSets/Segmentation/train.txt',
-        pipeline=train_pipeline))
+        data_root=data_root, metainfo=metainfo, pipeline=train_pipeline))
 val_dataloader = dict(
     batch_size=8,
     num_workers=0,
     persistent_workers=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        metainfo=metainfo,
-        data_prefix=dict(
-            img_path='JPEGImages', seg_map_path='SegmentationClass'),
-        ann_file='ImageSets/Segmentation/val.txt',
-        pipeline=test_pipeline))
+        data_root=data_root, metainfo=metainfo, pipeline=test_pipeline))
 test_dataloader = val_dataloader
-val_evaluator = dict(type='DenseSegMetric', seg_metrics=['mIoU'])
+# the project's metric in place of mmseg's IoUMetric (and its options)
+val_evaluator = dict(
+    _delete_=True, type='DenseSegMetric', seg_metrics=['mIoU'])
 test_evaluator = val_evaluator

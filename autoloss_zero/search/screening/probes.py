@@ -1,0 +1,144 @@
+"""Screening probes: what the rejection protocol asks of a searched loss.
+
+A deployable searched-loss module only computes its loss. Screening also
+needs, per branch kind, a metric in [0, 1] of optimised logits against the
+captured targets (the rejection metric xi), the weight of one captured call
+in its branch's score, and what the metric must know of the head that owns
+the loss (the box coder's normalisation). That lives here, one probe class
+per loss type, found through :data:`~autoloss_zero.registry.PROBES` by the
+loss type's name (or a base class's), so that a retrained discovered loss
+carries no search machinery.
+
+    >>> from autoloss_zero.losses import SearchedSegLoss
+    >>> type(probe_for(SearchedSegLoss('y'))).__name__
+    'SegProbe'
+"""
+from typing import Optional, Tuple
+
+from torch import Tensor, nn
+
+from ...losses import Canvas, SearchedLoss
+from ...losses.canvas import counted_rows
+from ...metrics import (box_iou_on_unit_prior, classification_accuracy,
+                        get_seg_metric, heatmap_pck, mask_iou)
+from ...registry import PROBES
+
+
+class Probe:
+    """Screening view of one searched-loss module.
+
+    Args:
+        module: the searched-loss module whose calls were captured.
+        head: the head module that owns it (None if unknown).
+    """
+
+    def __init__(self, module: SearchedLoss, head: Optional[nn.Module] = None):
+        self.module = module
+
+    @property
+    def spatial(self) -> bool:
+        """Whether the module's canvas has spatial extent (H, W > 1)."""
+        return self.module.spatial
+
+    def loss(self, canvas: Canvas, logits: Tensor, tree) -> Tensor:
+        """Unweighted scalar loss of ``tree`` on ``canvas`` at ``logits``."""
+        return self.module.loss_on(canvas, logits, tree)
+
+    def weight(self, canvas: Canvas) -> float:
+        """Weight of this call in its branch's score: 1 for a spatial
+        canvas (one per head), else its number of counted rows."""
+        if self.spatial:
+            return 1.0
+        rows = counted_rows(canvas)
+        return float(canvas.logits.shape[0] if rows is None else rows.sum())
+
+    def score(self, canvas: Canvas, logits: Tensor,
+              metric: Optional[str] = None) -> float:
+        """Rejection metric in [0, 1] of ``logits`` against the canvas."""
+        raise NotImplementedError
+
+
+def probe_for(module: SearchedLoss, head: Optional[nn.Module] = None
+              ) -> Probe:
+    """The probe of ``module``'s type (or of its nearest registered base).
+
+    Raises:
+        KeyError: no probe is registered for the type or its bases.
+    """
+    for cls in type(module).__mro__:
+        probe = PROBES.get(cls.__name__)
+        if probe is not None:
+            return probe(module, head)
+    raise KeyError(f'no screening probe is registered for '
+                   f'{type(module).__name__}; registered: '
+                   f'{sorted(PROBES.module_dict)}')
+
+
+@PROBES.register_module(name='SearchedSegLoss')
+class SegProbe(Probe):
+    """The target segmentation metric (mIoU, FWIoU, ...) of the logits."""
+
+    def score(self, canvas, logits, metric=None):
+        # (N, C, H, W) scores, or (N, 1, H, W) binary logits thresholded at 0
+        return get_seg_metric(metric or 'mIoU')(
+            logits, canvas.meta['label'],
+            num_classes=max(2, logits.shape[1]),
+            ignore_index=canvas.meta['ignore_index'])
+
+
+@PROBES.register_module(name='SearchedSoftmaxClsLoss')
+@PROBES.register_module(name='SearchedSigmoidClsLoss')
+class ClassificationProbe(Probe):
+    """Balanced accuracy on rows of non-zero weight (anchors and RoIs are
+    mostly background: plain accuracy would reward predicting it)."""
+
+    def score(self, canvas, logits, metric=None):
+        return classification_accuracy(logits[:, :, 0, 0],
+                                       canvas.meta['labels'],
+                                       canvas.meta['weight'], balanced=True)
+
+
+@PROBES.register_module(name='SearchedBoxLoss')
+class BoxProbe(Probe):
+    """Mean IoU over rows of non-zero weight.
+
+    Deltas are decoded on the unit prior box with the head's coder
+    normalisation (``bbox_coder.means`` / ``stds``, e.g. (0.1, 0.1, 0.2,
+    0.2) for mmdet's RoI head); in ``'iou'`` mode the predictions are
+    absolute boxes already. Non-finite rows score 0.
+    """
+
+    def __init__(self, module, head=None):
+        super().__init__(module, head)
+        self.means: Tuple[float, ...] = (0., 0., 0., 0.)
+        self.stds: Tuple[float, ...] = (1., 1., 1., 1.)
+        coder = getattr(head, 'bbox_coder', None)
+        if hasattr(coder, 'means') and hasattr(coder, 'stds'):
+            self.means = tuple(float(v) for v in coder.means)
+            self.stds = tuple(float(v) for v in coder.stds)
+
+    def score(self, canvas, logits, metric=None):
+        weight = None if canvas.weight is None else canvas.weight[:, :, 0, 0]
+        return box_iou_on_unit_prior(logits[:, :, 0, 0],
+                                     canvas.meta['target'], weight,
+                                     decoded=self.module.mode == 'iou',
+                                     means=self.means, stds=self.stds)
+
+
+@PROBES.register_module(name='SearchedMaskLoss')
+class MaskProbe(Probe):
+    """Mask IoU of ``logits > 0`` against the targets."""
+
+    def score(self, canvas, logits, metric=None):
+        return mask_iou(logits[:, 0], canvas.targets['y'][:, 0])
+
+
+@PROBES.register_module(name='SearchedHeatmapLoss')
+class HeatmapProbe(Probe):
+    """PCK: argmax within 2 px of the target's argmax."""
+
+    def score(self, canvas, logits, metric=None):
+        weights = canvas.meta['keypoint_weights']
+        if weights is not None and weights.dim() == 4:  # pixel weights
+            weights = (weights > 0).flatten(2).any(dim=2).float()
+        return heatmap_pck(logits, canvas.targets['y'], weights)

@@ -1,0 +1,62 @@
+"""Captures of the screening benchmarks: the demo segmentation setting and
+the R-CNN / pose demo searches on generated COCO data (``data/demo_coco``,
+generated if missing), each as a :class:`LossRejection` of the config's own
+settings. Built once per process (a capture is one training forward of the
+random-init proxy model)."""
+import dataclasses
+import os.path as osp
+
+from _common import REPO, demo_config, work_dir
+
+#: setting -> (config, branches screened by the benchmarks).
+SETTINGS = {
+    'seg': ('configs/demo/voc_miou.py', ('seg', )),
+    'faster': ('configs/demo/coco_faster_rcnn_map.py',
+               ('rpn_cls', 'rpn_reg', 'rcnn_cls', 'rcnn_reg')),
+    'mask': ('configs/demo/coco_mask_rcnn_map.py', ('mask', )),
+    'pose': ('configs/demo/coco_pose_ap.py', ('heatmap', )),
+}
+
+
+def coco_config(name):
+    """A COCO demo search config whose training data (all a capture reads)
+    is the generated set; the val/test sets keep their paths."""
+    import autoloss_zero  # noqa: F401
+    from autoloss_zero.datasets import DEMO_DEFAULTS, generate_demo_data
+    from mmengine.config import Config
+    root = osp.join(REPO, DEMO_DEFAULTS['coco']['root'])
+    generate_demo_data('coco', root)
+    cfg = Config.fromfile(osp.join(REPO, name))
+    cfg.train_dataloader.dataset.data_root = root + '/'
+    return cfg
+
+
+def build(setting, **rejection):
+    """(LossRejection, SearchSettings) of ``setting`` at its config's
+    rejection settings, with ``rejection`` fields replaced."""
+    from autoloss_zero.search import (LossRejection, ProxyTrainer,
+                                      SearchSettings)
+    name = SETTINGS[setting][0]
+    cfg = demo_config(name) if setting == 'seg' else coco_config(name)
+    settings = SearchSettings.from_config(cfg)
+    settings = dataclasses.replace(settings, rejection=dataclasses.replace(
+        settings.rejection, **rejection))
+    trainer = ProxyTrainer(cfg, settings, work_dir())
+    captured = trainer.capture(settings.rejection.samples)
+    keep = SETTINGS[setting][1]
+    captured = {b: c for b, c in captured.items() if b in keep}
+    rej = LossRejection(captured, settings.rejection,
+                        {b.name: b.eta for b in settings.branches},
+                        settings.target.metric, trainer.heads)
+    return rej, settings
+
+
+def random_trees(settings, branch, count, seed=0):
+    """``count`` random trees of ``branch``'s space (its initial depth)."""
+    import numpy as np
+
+    from autoloss_zero.graph import random_tree
+    spec, = [b for b in settings.branches if b.name == branch]
+    space, rng = spec.search_space(settings.space), np.random.default_rng(
+        seed)
+    return [random_tree(space, rng) for _ in range(count)]

@@ -109,3 +109,23 @@ def test_omp_wait_policy_before_torch(target):
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.split()[-1] == 'PASSIVE', (
         f'torch was imported by {target} before OMP_WAIT_POLICY was set')
+
+
+def test_user_errors_are_one_line_unless_debug(tmp_path, capsys):
+    from autoloss_zero.cli.search import main
+    missing = str(tmp_path / 'nope.py')
+    assert main([missing]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"error: config file '{missing}' not found"]
+    with pytest.raises(FileNotFoundError, match='nope.py'):
+        main([missing, '--debug'])
+
+
+def test_tool_exits_with_the_console_status(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, str(REPO / 'tools' / 'search.py'),
+         str(tmp_path / 'nope.py')], capture_output=True, text=True,
+        timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        f"error: config file '{tmp_path / 'nope.py'}' not found"]

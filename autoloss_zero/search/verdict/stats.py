@@ -65,7 +65,11 @@ class PairedComparison:
 
 
 def _half(ci: Interval) -> float:
-    return (ci[1] - ci[0]) / 2 if math.isfinite(ci[0]) else math.nan
+    """Half the width of an interval (0 below rounding noise)."""
+    if not math.isfinite(ci[0]):
+        return math.nan
+    half = (ci[1] - ci[0]) / 2
+    return 0.0 if abs(half) < 1e-9 * max(1.0, abs(ci[0])) else half
 
 
 def compare(candidate: Sequence[float], baseline: Sequence[float],

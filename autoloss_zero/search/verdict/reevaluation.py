@@ -67,7 +67,7 @@ class Reevaluation:
                     metrics=result.metrics, reason=result.reason,
                     t_train=result.seconds))
                 what = 'baseline' if candidate.is_baseline else \
-                    f'#{candidate.key}'
+                    candidate.key
                 self.logger.info(f'verdict: seed {candidate.seed} {what} '
                                  f'{result.status} {result.score}')
 

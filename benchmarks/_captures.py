@@ -60,3 +60,11 @@ def random_trees(settings, branch, count, seed=0):
     space, rng = spec.search_space(settings.space), np.random.default_rng(
         seed)
     return [random_tree(space, rng) for _ in range(count)]
+
+
+def add_capture_arguments(parser) -> None:
+    """``--settings`` (which captures) and ``--seed`` (of the random
+    trees), shared by the screening benchmarks."""
+    parser.add_argument('--settings', nargs='+', default=list(SETTINGS),
+                        choices=list(SETTINGS))
+    parser.add_argument('--seed', type=int, default=0)

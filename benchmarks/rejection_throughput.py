@@ -25,7 +25,7 @@ import time
 
 import numpy as np
 import torch
-from _captures import SETTINGS, build, random_trees
+from _captures import SETTINGS, add_capture_arguments, build, random_trees
 
 
 def _rate(count, seconds):
@@ -86,9 +86,7 @@ def main():
     parser.add_argument('--old', type=int, default=40,
                         help='trees timed on the old path (it is slow)')
     parser.add_argument('--batch', type=int, default=64)
-    parser.add_argument('--settings', nargs='+', default=list(SETTINGS),
-                        choices=list(SETTINGS))
-    parser.add_argument('--seed', type=int, default=0)
+    add_capture_arguments(parser)
     parser.add_argument('--draw-limit', type=int, default=200000)
     args = parser.parse_args()
     torch.set_num_threads(1)

@@ -18,7 +18,7 @@ import dataclasses
 import time
 
 import torch
-from _captures import SETTINGS, build, random_trees
+from _captures import SETTINGS, add_capture_arguments, build, random_trees
 
 
 def _agree(rejection, branch, trees, reference):
@@ -58,9 +58,7 @@ def main():
     parser.add_argument('--trees', type=int, default=5000)
     parser.add_argument('--reference', type=int, default=200,
                         help='trees also screened by the reference loop')
-    parser.add_argument('--settings', nargs='+', default=list(SETTINGS),
-                        choices=list(SETTINGS))
-    parser.add_argument('--seed', type=int, default=0)
+    add_capture_arguments(parser)
     args = parser.parse_args()
     torch.set_num_threads(1)
     print(f'{args.trees} random trees per branch (seed {args.seed}), '

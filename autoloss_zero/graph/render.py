@@ -7,6 +7,7 @@ sympy Functions of their name. Leaves are real sympy symbols; the leaf ``1``
 is the integer 1.
 """
 import contextlib
+import functools
 import signal
 import threading
 import time
@@ -112,6 +113,7 @@ def _time_limit(seconds: Optional[float]):
             signal.setitimer(signal.ITIMER_REAL, max(left, 1e-3), outer[1])
 
 
+@functools.lru_cache(maxsize=4096)  # a report renders each tree many times
 def simplify(tree: Tree,
              with_coefficients: bool = False,
              max_nodes: int = FULL_SIMPLIFY_MAX_NODES,

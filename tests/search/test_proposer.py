@@ -32,6 +32,9 @@ class FakeRejection:
         return Screening(False, {branch: 0.0}, f'{branch}: metric gain',
                          steps=5)
 
+    def screen_batch(self, items):
+        return [self.screen_branch(branch, tree) for branch, tree in items]
+
 
 def has_leaf(leaf):
     """Branch 'b' needs trees with ``leaf`` (roughly half of them); 'a' and

@@ -201,18 +201,19 @@ class Archive:
             counts[r['status']] = r['n']
         return counts
 
-    def num_evaluated(self) -> int:
-        marks = ', '.join('?' * len(EVALUATED))
+    def _count(self, statuses: Sequence[str]) -> int:
+        marks = ', '.join('?' * len(statuses))
         return self.db.execute(
             f'SELECT COUNT(*) FROM candidates WHERE status IN ({marks})',
-            EVALUATED).fetchone()[0]
+            statuses).fetchone()[0]
+
+    def num_evaluated(self) -> int:
+        """Candidates with a score, trained or reused."""
+        return self._count(EVALUATED)
 
     def num_trained(self) -> int:
         """Proxy trainings so far (equivalent candidates trained nothing)."""
-        marks = ', '.join('?' * len(TRAINED))
-        return self.db.execute(
-            f'SELECT COUNT(*) FROM candidates WHERE status IN ({marks})',
-            TRAINED).fetchone()[0]
+        return self._count(TRAINED)
 
     def by_fingerprint(self, fingerprint: str) -> Optional[Dict]:
         """The first trained or diverged candidate with this fingerprint."""
@@ -223,16 +224,19 @@ class Archive:
         return None if row is None else _decode(row)
 
     def best(self, k: int, mode: str = 'max') -> List[Dict]:
-        """Top-k trained candidates by score, one per individual key."""
-        rows = [r for r in self.rows('trained') if r['score'] is not None]
-        rows.sort(key=lambda r: (-r['score'] if mode == 'max' else r['score'],
-                                 r['id']))
+        """Top-k trained candidates by score, one per individual key (ties:
+        the older first); the database sorts, and reading stops at k."""
+        order = 'DESC' if mode == 'max' else 'ASC'
         best, seen = [], set()
-        for row in rows:
+        for row in self.db.execute(
+                f"SELECT * FROM candidates WHERE status = 'trained' AND score "
+                f"IS NOT NULL ORDER BY score {order}, id"):
+            if len(best) == k:
+                break
             if row['key'] not in seen:
                 seen.add(row['key'])
-                best.append(row)
-        return best[:k]
+                best.append(_decode(row))
+        return best
 
     def baseline(self) -> Optional[Dict]:
         rows = self.rows('baseline')

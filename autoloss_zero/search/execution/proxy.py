@@ -136,9 +136,9 @@ class ProxyTrainer:
             if name in mine and mine[name].shape == value.shape:
                 mine[name] = value.clone()
 
-    def reset(self, initial: Optional[dict] = None) -> None:
+    def reset(self) -> None:
         """Restore initial weights, optimizer, schedulers and RNG seeds."""
-        initial = initial or self._initial
+        initial = self._initial
         set_random_seed(self.settings.seed)
         self.model.load_state_dict(initial['model'])
         self.runner.optim_wrapper.load_state_dict(initial['optim'])

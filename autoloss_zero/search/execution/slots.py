@@ -71,14 +71,18 @@ def slot_value(loss: Mapping, old, keep: Keep = ()) -> Placed:
         dict(entry) for entry in old if kept(entry)]
 
 
-def _place(cfg: Config, path: str, value: Placed, source: str) -> None:
+def _slot(cfg: Config, path: str, source: str):
+    """The config value at slot ``path`` (KeyError naming ``source``)."""
     try:
-        resolve_path(cfg, path)
+        return resolve_path(cfg, path)
     except KeyError as exc:
         raise KeyError(
             f'{source} defines the loss slot {path!r}, which the target '
             f'config does not have ({exc.args[0]}); the target needs the '
             f'same loss slots as the search config') from None
+
+
+def _place(cfg: Config, path: str, value: Placed) -> None:
     parent_path, _, key = path.rpartition('.')
     parent = resolve_path(cfg, parent_path) if parent_path else cfg
     parent[key] = ([ConfigDict(v) for v in value] if isinstance(
@@ -124,15 +128,10 @@ def apply_slots(cfg: Config, slots: Mapping[str, Placed],
     """
     cfg = copy.deepcopy(cfg)
     for path, slot in slots.items():
-        if isinstance(slot, (list, tuple)):
-            value = [dict(v) for v in slot]
-        else:
-            try:
-                old = resolve_path(cfg, path)
-            except KeyError:
-                old = None  # _place names the missing slot
-            value = slot_value(slot, old, (keeps or {}).get(path, ()))
-        _place(cfg, path, value, source)
+        old = _slot(cfg, path, source)
+        value = ([dict(v) for v in slot] if isinstance(slot, (list, tuple))
+                 else slot_value(slot, old, (keeps or {}).get(path, ())))
+        _place(cfg, path, value)
     return cfg
 
 

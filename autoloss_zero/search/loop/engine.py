@@ -9,7 +9,7 @@ from mmengine.logging import MMLogger
 
 from ...datasets.check import check_data_roots
 from ...registry import EXECUTORS
-from ..archive import Archive
+from ..archive import TRAINED, Archive
 from ..execution import ProxyResult, ProxyTrainer
 from ..reporting import write_report
 from ..reporting.export import make_exporter
@@ -227,7 +227,8 @@ class LossSearch:
         reason = candidate.reason if candidate.status != 'equivalent' \
             else None
         self.logger.info(
-            f'[{self.archive.num_trained()}/{self.settings.evaluations} '
+            f'[{sum(counts[s] for s in TRAINED)}/'
+            f'{self.settings.evaluations} '
             f'trainings] #{candidate.id} {candidate.status} {metric}='
             f'{fmt(candidate.score)} (best '
             f'{fmt(best[0]["score"] if best else None)}, baseline '

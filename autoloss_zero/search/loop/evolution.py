@@ -77,10 +77,6 @@ class AgingEvolution:
     def __init__(self, spaces: Dict[str, SearchSpace], evolution: Evolution,
                  mode: str = 'max', seed: int = 0,
                  seed_trees: Optional[Dict[str, Sequence]] = None):
-        unknown = sorted(set(seed_trees or {}) - set(spaces))
-        if unknown:
-            raise KeyError(f'search.seed_trees names unknown branch(es) '
-                           f'{unknown}; branches: {list(spaces)}')
         self.seed_trees = {b: [t if isinstance(t, Tree) else Tree.parse(t)
                                for t in trees]
                            for b, trees in (seed_trees or {}).items()}

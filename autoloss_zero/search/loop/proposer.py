@@ -249,14 +249,9 @@ class Proposer:
         todo = {k: item for k, item in zip(keys, items)
                 if k not in self._passed and k not in self._failed}
         if todo:
-            batched = getattr(self.rejection, 'screen_batch', None)
-            if self.pool:
-                results = self.pool.screen(list(todo.values()))
-            elif batched is not None:  # lockstep, same results
-                results = batched(list(todo.values()))
-            else:
-                results = [self.rejection.screen_branch(branch, tree)
-                           for branch, tree in todo.values()]
+            screen = self.pool.screen if self.pool else \
+                self.rejection.screen_batch  # lockstep: the same results
+            results = screen(list(todo.values()))
             self.screened += len(todo)
             for key, result in zip(todo, results):
                 store = self._passed if result.passed else self._failed

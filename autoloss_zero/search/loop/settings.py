@@ -220,7 +220,6 @@ class SearchSettings:
     evolution: Evolution
     rejection: Rejection
     proxy: Proxy
-    evaluations: int
     executor: Dict
     top_k: int
     seed: int
@@ -232,6 +231,11 @@ class SearchSettings:
     #: ``vis_backends``: local files, TensorBoard, MLflow, W&B ...).
     visualizer: Dict = field(default_factory=lambda: dict(
         type='Visualizer', vis_backends=[dict(type='LocalVisBackend')]))
+
+    @property
+    def evaluations(self) -> int:
+        """The training budget (``budget.evaluations``)."""
+        return self.budget.evaluations
 
     @classmethod
     def from_config(cls, cfg) -> 'SearchSettings':
@@ -296,7 +300,6 @@ class SearchSettings:
                                       search.get('evolution')),
             rejection=rejection,
             proxy=_dataclass_from(Proxy, 'proxy', search.get('proxy')),
-            evaluations=budget.evaluations,
             executor=executor,
             top_k=int(search.get('top_k', 5)),
             seed=int(search.get('seed', 0)),

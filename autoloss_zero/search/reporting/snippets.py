@@ -13,7 +13,8 @@ Exporter = Callable[[str, str], Tuple[str, float, str]]
 
 def loss_snippet(row: Dict, settings: SearchSettings, rank: int,
                  baseline: float = None, cfg=None, verdict=None,
-                 exporter: Optional[Exporter] = None) -> str:
+                 exporter: Optional[Exporter] = None,
+                 title: Optional[str] = None, runs: str = 'one run') -> str:
     """A config snippet holding ``row``'s trees for every branch slot.
 
     ``searched_slots`` maps config paths to loss configs;
@@ -22,15 +23,16 @@ def loss_snippet(row: Dict, settings: SearchSettings, rank: int,
     the slots hold the exported trees, the export's scale as the root's
     coefficient (so that it survives any ``loss_weight``), the transform in
     a comment; ``searched_losses`` keeps the searched trees.
-    ``verdict`` (a ``PairedComparison``) goes into the header.
+    ``verdict`` (a ``PairedComparison``) goes into the header; ``title``
+    replaces its first line, ``runs`` says what the proxy score is.
     """
     trees = json.loads(row['trees'])
     metric = settings.target.metric
     lines = [
-        f'# AutoLoss-Zero loss, rank {rank} of the search (candidate '
+        title or f'# AutoLoss-Zero loss, rank {rank} of the search (candidate '
         f'#{row["id"]}' + (', a given seed tree' if row.get('origin') ==
                            'seed' else '') + ').',
-        f'# proxy {metric} (one run): {row["score"]:.4g}'
+        f'# proxy {metric} ({runs}): {row["score"]:.4g}'
         + (f' (baseline loss: {baseline:.4g})' if baseline is not None
            else ''),
     ]

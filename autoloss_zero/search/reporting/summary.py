@@ -7,7 +7,8 @@ from typing import Callable, Dict, List, Optional
 from ...graph import Tree, formula
 from ..archive import Archive
 from ..loop.settings import SearchSettings
-from ..verdict import PairedComparison, Reevaluation, load_verdicts
+from ..verdict import PairedComparison, load_verdicts
+from ..verdict.reevaluation import seed_scores
 from .html import write_html_report
 from .progress_plot import plot_progress
 from .snippets import Exporter, loss_snippet
@@ -46,7 +47,8 @@ def write_report(archive: Archive, settings: SearchSettings, work_dir,
             exporter))
     plot_progress(archive, settings, work_dir / 'progress.png')
     if verdicts:
-        scores = Reevaluation(archive, settings, logger).scores()
+        scores = seed_scores(archive,
+                             settings.verdict.seed_list(settings.seed))
         plot_verdict({r['id']: scores.get(r['id'], {}) for r in best},
                      scores.get(base['id'], {}), verdicts,
                      settings.target.metric, work_dir / 'verdict.png')

@@ -1,10 +1,10 @@
 """Screening: the loss-rejection protocol, the gradient fingerprint, the
 screening pool and the per-loss probes, all run before any training."""
-from .fingerprint import gradient_norms, round2
+from .fingerprint import gradient_norms
 from .pool import ScreeningPool
 from .probes import Probe, probe_for
 from .protocol import Captured, LossRejection
 from .result import Screening
 
 __all__ = ['LossRejection', 'Captured', 'Screening', 'ScreeningPool',
-           'Probe', 'probe_for', 'gradient_norms', 'round2']
+           'Probe', 'probe_for', 'gradient_norms']

@@ -9,7 +9,7 @@ seeds (never the tuning's), before ``best/tuned.py`` claims anything.
 """
 import math
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, Optional
 
 from ..archive import Archive
 from ..execution import ProxyResult
@@ -17,7 +17,7 @@ from ..execution.trainers import Trainers
 from ..loop.candidate import Candidate
 from ..loop.individual import Individual
 from ..loop.settings import SearchSettings
-from ..verdict import PairedComparison, compare
+from ..verdict import PairedComparison, compare_by_seed
 from .cma import CoefficientTuning, TuningResult
 
 #: seed offsets (from the search seed) each CMA-ES member is scored on.
@@ -43,19 +43,13 @@ def judge(trainers: Trainers, individual: Individual,
           settings: SearchSettings, seeds) -> Optional[PairedComparison]:
     """Paired verdict of ``individual`` against the baseline on ``seeds``
     (None with fewer than 2 seeds scored on both sides)."""
-    mine, base = [], []
-    for seed in seeds:
-        a = trainers.train(Candidate(individual, seed=seed))
-        b = trainers.train(Candidate(Individual({}), seed=seed,
-                                     label='baseline'))
-        if all(r.score is not None and math.isfinite(r.score)
-               for r in (a, b)):
-            mine.append(a.score)
-            base.append(b.score)
-    if len(mine) < 2:
-        return None
-    return compare(mine, base, settings.target.mode,
-                   settings.verdict.alpha)
+    mine = {s: trainers.train(Candidate(individual, seed=s)).score
+            for s in seeds}
+    base = {s: trainers.train(Candidate(Individual({}), seed=s,
+                                        label='baseline')).score
+            for s in seeds}
+    return compare_by_seed(mine, base, seeds, settings.target.mode,
+                           settings.verdict.alpha)
 
 
 def tuned_snippet(result: TuningResult, settings, cfg=None,
@@ -66,18 +60,15 @@ def tuned_snippet(result: TuningResult, settings, cfg=None,
     from ..reporting.snippets import loss_snippet
     row = dict(id=result.candidate, score=result.best_score,
                trees=result.best.to_json())
-    lines: List[str] = loss_snippet(row, settings, rank, baseline, cfg,
-                                    verdict).split('\n')
     tuned = result.best != result.base
-    lines[0] = (f'# AutoLoss-Zero loss, rank {rank} of the search (candidate '
-                f'#{result.candidate}), coefficients tuned by CMA-ES '
-                f'({result.generations} generations, {result.evaluations} '
-                f'evaluations, each the mean of {len(TUNING_SEEDS)} seeds; '
-                f'untuned proxy score {result.base_score:.4g}'
-                + (')' if tuned else '; no tuned member beat it)'))
-    lines[1] = lines[1].replace('(one run)', f'(mean of {len(TUNING_SEEDS)} '
-                                f'seeds)')
-    return '\n'.join(lines)
+    title = (f'# AutoLoss-Zero loss, rank {rank} of the search (candidate '
+             f'#{result.candidate}), coefficients tuned by CMA-ES '
+             f'({result.generations} generations, {result.evaluations} '
+             f'evaluations, each the mean of {len(TUNING_SEEDS)} seeds; '
+             f'untuned proxy score {result.base_score:.4g}'
+             + (')' if tuned else '; no tuned member beat it)'))
+    return loss_snippet(row, settings, rank, baseline, cfg, verdict,
+                        title=title, runs=f'mean of {len(TUNING_SEEDS)} seeds')
 
 
 def tune_coefficients(cfg, work_dir, rank: int = 1, generations: int = 10,

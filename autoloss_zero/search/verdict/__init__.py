@@ -3,8 +3,8 @@ and compared pairwise (better / no significant difference / worse)."""
 from typing import Dict
 
 from .reevaluation import Reevaluation
-from .stats import (VERDICTS, PairedComparison, comparison_from_dict,
-                    compare, mean_ci)
+from .stats import (VERDICTS, PairedComparison, compare, compare_by_seed,
+                    comparison_from_dict, mean_ci)
 
 
 def load_verdicts(archive) -> Dict[int, PairedComparison]:
@@ -14,5 +14,5 @@ def load_verdicts(archive) -> Dict[int, PairedComparison]:
             for k, v in stored.get('candidates', {}).items()}
 
 
-__all__ = ['Reevaluation', 'PairedComparison', 'compare', 'mean_ci',
-           'VERDICTS', 'comparison_from_dict', 'load_verdicts']
+__all__ = ['Reevaluation', 'PairedComparison', 'compare', 'compare_by_seed',
+           'mean_ci', 'VERDICTS', 'comparison_from_dict', 'load_verdicts']

@@ -10,14 +10,13 @@ seed shared by candidate and baseline, and compared pairwise
 (table ``seed_runs``): a search killed here resumes with only the runs in
 flight lost.
 """
-import math
 from collections import deque
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Sequence
 
 from ..archive import Archive
 from ..loop.candidate import Candidate
 from ..loop.settings import SearchSettings
-from .stats import PairedComparison, compare
+from .stats import PairedComparison, compare_by_seed
 
 
 class Reevaluation:
@@ -73,12 +72,7 @@ class Reevaluation:
 
     def scores(self) -> Dict[int, Dict[int, Optional[float]]]:
         """{candidate id: {seed: score}} of the finished re-trainings."""
-        out: Dict[int, Dict[int, Optional[float]]] = {}
-        for row in self.archive.seed_runs():
-            if row['status'] != 'running' and row['seed'] in self.seeds:
-                out.setdefault(row['candidate'], {})[row['seed']] = \
-                    row['score']
-        return out
+        return seed_scores(self.archive, self.seeds)
 
     def compare(self, rows: List[Dict], base: Dict
                 ) -> Dict[int, PairedComparison]:
@@ -88,16 +82,14 @@ class Reevaluation:
         base_scores = scores.get(base['id'], {})
         metric, verdicts = self.settings.target.metric, {}
         for row in rows:
-            mine = scores.get(row['id'], {})
-            seeds = [s for s in self.seeds
-                     if _finite(mine.get(s)) and _finite(base_scores.get(s))]
-            if len(seeds) < 2:
+            result = compare_by_seed(
+                scores.get(row['id'], {}), base_scores, self.seeds,
+                self.settings.target.mode, self.settings.verdict.alpha)
+            if result is None:
                 self.logger.warning(f'verdict: #{row["id"]} has fewer than 2 '
                                     f'seeds with a score on both sides')
                 continue
-            verdicts[row['id']] = result = compare(
-                [mine[s] for s in seeds], [base_scores[s] for s in seeds],
-                self.settings.target.mode, self.settings.verdict.alpha)
+            verdicts[row['id']] = result
             self.logger.info(f'verdict #{row["id"]}: {result.line(metric)}')
         self.archive.save_meta('verdict', dict(
             seeds=list(self.seeds), baseline=base['id'],
@@ -105,5 +97,12 @@ class Reevaluation:
         return verdicts
 
 
-def _finite(value) -> bool:
-    return value is not None and math.isfinite(value)
+def seed_scores(archive: Archive, seeds: Sequence[int]
+                ) -> Dict[int, Dict[int, Optional[float]]]:
+    """{candidate id: {seed: score}} of the finished re-trainings on
+    ``seeds``."""
+    out: Dict[int, Dict[int, Optional[float]]] = {}
+    for row in archive.seed_runs():
+        if row['status'] != 'running' and row['seed'] in seeds:
+            out.setdefault(row['candidate'], {})[row['seed']] = row['score']
+    return out

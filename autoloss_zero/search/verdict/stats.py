@@ -13,7 +13,7 @@ which is why it does not decide).
 """
 import math
 from dataclasses import asdict, dataclass
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Dict, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 from scipy import stats
@@ -116,3 +116,21 @@ def comparison_from_dict(data: Dict) -> PairedComparison:
     for key in ('ci', 'baseline_ci', 'diff_ci'):
         data[key] = tuple(data[key])
     return PairedComparison(**data)
+
+
+def compare_by_seed(candidate: Mapping[int, Optional[float]],
+                    baseline: Mapping[int, Optional[float]],
+                    seeds: Sequence[int], mode: str = 'max',
+                    alpha: float = 0.05) -> Optional[PairedComparison]:
+    """:func:`compare` on the ``seeds`` where both have a finite score
+    (``{seed: score}`` each); None when fewer than 2 such seeds remain."""
+    kept = [s for s in seeds
+            if _finite(candidate.get(s)) and _finite(baseline.get(s))]
+    if len(kept) < 2:
+        return None
+    return compare([candidate[s] for s in kept], [baseline[s] for s in kept],
+                   mode, alpha)
+
+
+def _finite(value) -> bool:
+    return value is not None and math.isfinite(value)

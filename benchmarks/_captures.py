@@ -34,6 +34,13 @@ def coco_config(name):
 def build(setting, **rejection):
     """(LossRejection, SearchSettings) of ``setting`` at its config's
     rejection settings, with ``rejection`` fields replaced."""
+    rej, settings, _ = build_with_trainer(setting, **rejection)
+    return rej, settings
+
+
+def build_with_trainer(setting, every_branch=False, **rejection):
+    """:func:`build` and the ProxyTrainer it captured with; with
+    ``every_branch`` the capture keeps all the search's branches."""
     from autoloss_zero.search import (LossRejection, ProxyTrainer,
                                       SearchSettings)
     name = SETTINGS[setting][0]
@@ -43,12 +50,13 @@ def build(setting, **rejection):
         settings.rejection, **rejection))
     trainer = ProxyTrainer(cfg, settings, work_dir())
     captured = trainer.capture(settings.rejection.samples)
-    keep = SETTINGS[setting][1]
+    keep = [b.name for b in settings.branches] if every_branch else \
+        SETTINGS[setting][1]
     captured = {b: c for b, c in captured.items() if b in keep}
     rej = LossRejection(captured, settings.rejection,
                         {b.name: b.eta for b in settings.branches},
                         settings.target.metric, trainer.heads)
-    return rej, settings
+    return rej, settings, trainer
 
 
 def random_trees(settings, branch, count, seed=0):

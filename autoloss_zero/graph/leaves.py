@@ -34,7 +34,8 @@ def log1m_key(name: str) -> str:
 
 
 def prediction_leaves(logits: Tensor, activation: str,
-                      name: str = 'yhat') -> Dict[str, Tensor]:
+                      name: str = 'yhat',
+                      logs: bool = True) -> Dict[str, Tensor]:
     """The prediction leaf of ``logits`` and its exact logarithms.
 
     Args:
@@ -42,6 +43,9 @@ def prediction_leaves(logits: Tensor, activation: str,
         activation (str): ``'softmax'`` (over dim 1), ``'sigmoid'`` or
             ``'identity'`` (no logarithm is added: the leaf may be <= 0).
         name (str): the leaf name. Defaults to ``'yhat'``.
+        logs (bool): add the exact logarithms; False for a tree that has
+            no ``log`` they can replace (``exact_log_nodes(tree)`` empty),
+            which saves a ``log_softmax`` per evaluation. Defaults to True.
 
     Returns:
         dict[str, Tensor]: ``{name: activation(logits)}`` plus
@@ -51,6 +55,10 @@ def prediction_leaves(logits: Tensor, activation: str,
     Raises:
         ValueError: for an unknown activation.
     """
+    if activation == 'softmax' and not logs:
+        return {name: torch.softmax(logits, dim=1)}
+    if activation == 'sigmoid' and not logs:
+        return {name: torch.sigmoid(logits)}
     if activation == 'softmax':
         return {name: torch.softmax(logits, dim=1),
                 log_key(name): torch.log_softmax(logits, dim=1)}

@@ -5,6 +5,7 @@ import torch
 from torch import Tensor, nn
 
 from ..graph import SearchSpace, Tree, prediction_leaves
+from ..graph.evaluate import exact_log_nodes
 from .canvas import (Canvas, Leaves, elementwise_on_canvas, full_precision,
                      loss_on_canvas, upcast)
 from .capture import record
@@ -77,10 +78,11 @@ class SearchedLoss(nn.Module):
                 f'{unknown}; valid leaves are {list(self.leaf_names)}')
         self.tree = tree
 
-    def leaves(self, logits: Tensor, canvas: Canvas) -> Leaves:
+    def leaves(self, logits: Tensor, canvas: Canvas,
+               logs: bool = True) -> Leaves:
         """Leaves that depend on the prediction: ``yhat`` (the activation of
-        the logits) and its exact logarithms by default."""
-        return prediction_leaves(logits, self.activation)
+        the logits) and, with ``logs``, its exact logarithms by default."""
+        return prediction_leaves(logits, self.activation, logs=logs)
 
     def loss_on(self,
                 canvas: Canvas,
@@ -89,17 +91,24 @@ class SearchedLoss(nn.Module):
         """Unweighted scalar loss of ``tree`` (default: own) on ``canvas``,
         in float32 with autocast off."""
         logits = upcast(canvas.logits if logits is None else logits)
+        tree = tree or self.tree
         with full_precision(logits):
-            return loss_on_canvas(tree or self.tree, canvas,
-                                  self.leaves(logits, canvas))
+            return loss_on_canvas(tree, canvas,
+                                  self._leaves_for(tree, logits, canvas))
 
     def elementwise_on(self, canvas: Canvas) -> Tensor:
         """The weighted element-wise value (N, C, H, W) of the own tree, in
         float32 with autocast off (for non-default reductions)."""
         logits = upcast(canvas.logits)
         with full_precision(logits):
-            return elementwise_on_canvas(self.tree, canvas,
-                                         self.leaves(logits, canvas))
+            return elementwise_on_canvas(
+                self.tree, canvas, self._leaves_for(self.tree, logits, canvas))
+
+    def _leaves_for(self, tree: Tree, logits: Tensor,
+                    canvas: Canvas) -> Leaves:
+        """The prediction leaves ``tree`` reads: the exact logarithms only
+        where one of its ``log`` nodes uses them."""
+        return self.leaves(logits, canvas, logs=bool(exact_log_nodes(tree)))
 
     def to_canvas(self, *args, **kwargs) -> Canvas:
         """The head's arguments in canvas form."""

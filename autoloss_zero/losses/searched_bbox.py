@@ -98,7 +98,7 @@ class SearchedBoxLoss(SearchedLoss):
             avg_factor=avg_factor,
             meta={'target': target})
 
-    def leaves(self, logits, canvas):
+    def leaves(self, logits, canvas, logs=True):
         if self.mode == 'deltas':
             return {'yhat': logits}
         inter, union, enclose = box_areas(logits[:, :, 0, 0],

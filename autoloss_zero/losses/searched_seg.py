@@ -105,9 +105,9 @@ class SearchedSegLoss(SearchedLoss):
             avg_factor=avg_factor,
             meta={'label': seg_label, 'ignore_index': ignore_index})
 
-    def leaves(self, logits, canvas):
+    def leaves(self, logits, canvas, logs=True):
         activation = 'sigmoid' if logits.shape[1] == 1 else 'softmax'
-        return prediction_leaves(logits, activation)
+        return prediction_leaves(logits, activation, logs=logs)
 
     def forward(self,
                 seg_logits: Tensor,

@@ -12,7 +12,8 @@ from autoloss_zero.graph import Tree, random_tree
 from autoloss_zero.search import LossRejection, ProxyTrainer, SearchSettings
 from autoloss_zero.search.loop.settings import Rejection
 from autoloss_zero.search.screening import ScreeningPool
-from autoloss_zero.search.screening.batched import stalled
+from autoloss_zero.search.screening.batched import (FIRST_LOOK, no_first_gain,
+                                                    stalled)
 from autoloss_zero.search.screening.prefilter import BranchLeaves
 from autoloss_zero.search.screening.reference import screen_reference
 
@@ -106,6 +107,27 @@ def test_no_target_pretest_names_itself(setup):
     assert 'no target leaf y (pre-test' in default.reason
     assert default.steps == 0
     assert 'metric gain' in exact.reason and exact.steps == 30
+
+
+def test_first_gain_pretest_names_itself(setup):
+    """Minimising y * yhat lowers the target class: no metric gain after
+    the first steps, abandoned there; exact=True runs every step."""
+    captured, _ = setup
+    tree = Tree.parse('mul(y,yhat)')
+    default = _rejection(captured, False).screen_branch('seg', tree)
+    exact = _rejection(captured, True).screen_branch('seg', tree)
+    assert f'abandoned at step {FIRST_LOOK}: no metric gain' in default.reason
+    assert default.steps == FIRST_LOOK and default.gains['seg'] <= 0
+    assert 'metric gain' in exact.reason and exact.steps == 30
+
+
+@pytest.mark.parametrize('gain,eta,expected', [
+    (0.0, 0.6, True), (-0.02, 0.6, True), (1e-4, 0.6, False),
+    (0.0, -0.1, False),  # a non-positive eta: gain 0 may pass
+    (float('nan'), 0.6, False),  # left to the protocol
+])
+def test_no_first_gain(gain, eta, expected):
+    assert no_first_gain(gain, eta) is expected
 
 
 @pytest.mark.parametrize('bests,eta,expected', [

@@ -179,6 +179,9 @@ class Rejection:
     #: the pre-tests of measured false-reject rate (no target leaf, a
     #: stalled gain).
     exact: bool = False
+    #: the stability pre-test (off with ``exact``): reject passing trees
+    #: whose gradient explodes as the prediction nears the target.
+    stability: bool = True
 
     def __post_init__(self):
         if self.heads not in ('primary', 'all'):
@@ -195,6 +198,7 @@ class Rejection:
         check_int(key + 'workers', self.workers, 1)
         check_number(key + 'commit_every', self.commit_every, 0)
         check_choice(key + 'exact', self.exact, (True, False))
+        check_choice(key + 'stability', self.stability, (True, False))
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,9 @@ bit-identical to its own backward), one fused Adam call over every live
 tree's logits (per-tensor arithmetic, so identical to one optimizer per
 tree), and one host synchronisation for all finiteness tests of a step.
 A tree leaves the batch when it passes, fails a check or, with
-``abandon``, when its best gain has stalled (:func:`stalled`).
+``abandon``, when the metric has not risen at all after
+:data:`FIRST_LOOK` steps (:func:`no_first_gain`) or its best gain has
+stalled (:func:`stalled`).
 """
 import math
 from typing import Callable, List, Optional, Sequence
@@ -28,6 +30,22 @@ from .result import Screening
 #: abandoned.
 PATIENCE = 2
 STALL_FRACTION = 0.01
+#: Steps after which the first-gain pre-test looks at the metric.
+FIRST_LOOK = 5
+
+
+def no_first_gain(gain: float, eta: float) -> bool:
+    """Whether the metric has not risen at all after :data:`FIRST_LOOK`
+    steps (the first-gain pre-test): the descent direction of the loss
+    does not improve the metric there.
+
+    Applied only for a positive ``eta``: a gain of at most 0 then cannot
+    have passed yet. A non-finite gain is left to the protocol's checks.
+
+    >>> no_first_gain(0.0, eta=0.6), no_first_gain(0.01, eta=0.6)
+    (True, False)
+    """
+    return eta > 0 and gain <= 0
 
 
 def stalled(bests: Sequence[float], eta: float) -> bool:
@@ -142,6 +160,10 @@ def optimise(branch: str, calls, trees: Sequence[Tree], settings, eta: float,
                     gz.clone(memory_format=torch.contiguous_format)
         optimizer.step()
         last = step + 1 == settings.steps
+        if abandon and step + 1 == FIRST_LOOK and not last:
+            live = _first_look(live, score, start, eta, reject)
+            if not live:
+                break
         if (step + 1) % settings.check_every and not last:
             continue
         kept = []
@@ -169,6 +191,22 @@ def optimise(branch: str, calls, trees: Sequence[Tree], settings, eta: float,
             run.gain = 0.0
         reject(run, f'metric gain {run.gain:.3f} < eta {eta}', settings.steps)
     return results
+
+
+def _first_look(live, score, start, eta, reject):
+    """The runs the first-gain pre-test keeps (:func:`no_first_gain`); the
+    others are rejected."""
+    kept = []
+    for run in live:
+        gain = score(run.logits) - start
+        if no_first_gain(gain, eta):
+            run.gain = gain
+            reject(run, f'abandoned at step {FIRST_LOOK}: no metric gain '
+                   f'({gain:.3f}) after {FIRST_LOOK} steps (pre-test; '
+                   f'search.rejection.exact=True runs all steps)', FIRST_LOOK)
+        else:
+            kept.append(run)
+    return kept
 
 
 def _check_gradients(live, per_run, step, reject):

@@ -57,6 +57,36 @@ class Probe:
         """Rejection metric in [0, 1] of ``logits`` against the canvas."""
         raise NotImplementedError
 
+    @property
+    def activation(self) -> str:
+        """The activation producing ``yhat`` from the logits."""
+        return self.module.activation
+
+    def target(self, canvas: Canvas) -> Tensor:
+        """The target in the space of the prediction leaf, canvas-shaped."""
+        return canvas.targets['y']
+
+    def toward_target(self, canvas: Canvas, logits: Tensor,
+                      margin: float) -> Tensor:
+        """``logits`` moved toward the target by ``margin`` (the stability
+        pre-test): softmax, the target class's logit + margin; sigmoid,
+        + margin toward the 0/1 target; identity, to a distance
+        ``2 ** -margin`` of the way left (so that, as for the others, the
+        error shrinks exponentially with the margin)."""
+        y = self.target(canvas).to(logits.dtype)
+        if self.activation == 'softmax':
+            return logits + margin * y
+        if self.activation == 'sigmoid':
+            return logits + margin * (2 * y - 1)
+        return logits + (1 - 2.0**-margin) * (y - logits)
+
+    def head_state(self) -> dict:
+        """What this probe read of its head, as plain values keyed by the
+        head's attribute path (nested dicts; ``{}``: nothing). A saved
+        capture keeps it (:mod:`.capture_file`): an object with these
+        attributes gives a new probe the same view without the head."""
+        return {}
+
 
 def probe_for(module: SearchedLoss, head: Optional[nn.Module] = None
               ) -> Probe:
@@ -77,6 +107,12 @@ def probe_for(module: SearchedLoss, head: Optional[nn.Module] = None
 @PROBES.register_module(name='SearchedSegLoss')
 class SegProbe(Probe):
     """The target segmentation metric (mIoU, FWIoU, ...) of the logits."""
+
+    def toward_target(self, canvas, logits, margin):
+        # binary heads (C = 1) use a sigmoid, the others a softmax
+        if logits.shape[1] == 1:
+            return logits + margin * (2 * self.target(canvas) - 1)
+        return logits + margin * self.target(canvas)
 
     def score(self, canvas, logits, metric=None):
         # (N, C, H, W) scores, or (N, 1, H, W) binary logits thresholded at 0
@@ -116,6 +152,14 @@ class BoxProbe(Probe):
         if hasattr(coder, 'means') and hasattr(coder, 'stds'):
             self.means = tuple(float(v) for v in coder.means)
             self.stds = tuple(float(v) for v in coder.stds)
+
+    def head_state(self):
+        return {'bbox_coder': {'means': list(self.means),
+                               'stds': list(self.stds)}}
+
+    def target(self, canvas):
+        # 'iou' mode predicts absolute boxes: y is no leaf there
+        return canvas.meta['target'][:, :, None, None]
 
     def score(self, canvas, logits, metric=None):
         weight = None if canvas.weight is None else canvas.weight[:, :, 0, 0]

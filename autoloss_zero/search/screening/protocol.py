@@ -18,10 +18,12 @@ Screening many trees is fast in three ways (:meth:`LossRejection.
 screen_batch`): trees the tree alone decides are rejected without any
 optimisation (:mod:`.prefilter`); the others of a branch are optimised in
 lockstep (:mod:`.batched`), the same arithmetic per tree at a fraction of
-the fixed cost of a step; and, unless ``search.rejection.exact``, two
+the fixed cost of a step; and, unless ``search.rejection.exact``,
 pre-tests whose false-reject rates are measured by
-``benchmarks/screening_agreement.py`` reject trees without a target leaf
-and abandon trees whose best gain has stalled.
+``benchmarks/screening_agreement.py`` reject trees without a target leaf,
+abandon trees that show no metric gain after the first steps or whose best
+gain has stalled, and reject passing trees whose gradient explodes toward
+the target (:mod:`.stability`: they diverge in training).
 """
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -37,6 +39,7 @@ from .batched import optimise
 from .prefilter import branch_leaves, static_reason
 from .probes import Probe, probe_for
 from .result import Screening
+from .stability import unstable_reason
 
 #: {branch: [(searched-loss module, canvas), ...]}: what capture recorded.
 Captured = Dict[str, List[Tuple[nn.Module, Canvas]]]
@@ -173,8 +176,20 @@ class LossRejection:
                     lambda logits, b=branch: self.score(b, logits),
                     abandon=not exact)
                 for i, screening in zip(chunk, screenings):
-                    results[i] = screening
+                    results[i] = self._stable(branch, items[i][1], screening)
         return results
+
+    def _stable(self, branch: str, tree: Tree,
+                screening: Screening) -> Screening:
+        """``screening``, or its rejection by the stability pre-test."""
+        settings = self.settings
+        if settings.exact or not settings.stability or not screening.passed:
+            return screening
+        reason = unstable_reason(self.captured[branch], tree)
+        if reason is None:
+            return screening
+        return Screening(False, screening.gains, f'{branch}: {reason}',
+                         steps=screening.steps)
 
     def prefiltered(self, branch: str, tree: Tree) -> Optional[Screening]:
         """The rejection of ``tree`` read from the tree alone, or None when

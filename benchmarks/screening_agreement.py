@@ -4,11 +4,15 @@ The same fixed random trees of every branch (demo segmentation capture, and
 the Faster R-CNN, Mask R-CNN mask and pose heatmap captures on generated
 COCO data) are screened with ``search.rejection.exact=True`` (the paper's
 protocol: static exact pre-filter and lockstep batches only) and with the
-default (plus the pre-tests: no target leaf, stalled gain). Printed per
-branch: pass rate, false rejects (trees the protocol accepts and the
-default rejects) among the accepted trees, false accepts (must be 0), and
-the decisions of the first ``--reference`` trees under the one-tree-at-a-
-time reference loop, which must equal the exact path's:
+default (plus the pre-tests: no target leaf, no gain after the first
+steps, stalled gain, and the stability pre-test). Printed per branch: pass
+rate, false rejects (trees the protocol accepts and a cheaper pre-test
+rejects) among the accepted trees, the accepted trees the stability
+pre-test rejects (by design: their gradient explodes toward the target;
+its cost in healthy candidates is measured by
+``benchmarks/diverged_fraction.py``), false accepts (must be 0), and the
+decisions of the first ``--reference`` trees under the one-tree-at-a-time
+reference loop, which must equal the exact path's:
 
     python benchmarks/screening_agreement.py [--trees 5000] [--reference 200]
         [--settings seg faster mask pose]
@@ -35,8 +39,10 @@ def _agree(rejection, branch, trees, reference):
     rejection.settings = base
     ref = [screen_reference(rejection, branch, t) for t in trees[:reference]]
     accepted = sum(s.passed for s in exact)
-    false_rejects = [(t, d.reason) for t, e, d in zip(trees, exact, default)
-                     if e.passed and not d.passed]
+    rejected = [(t, d.reason) for t, e, d in zip(trees, exact, default)
+                if e.passed and not d.passed]
+    unstable = [r for r in rejected if 'stability pre-test' in r[1]]
+    false_rejects = [r for r in rejected if r not in unstable]
     false_accepts = sum(d.passed and not e.passed
                         for e, d in zip(exact, default))
     ref_diff = sum((r.passed, r.gains, r.fingerprint) !=
@@ -44,6 +50,7 @@ def _agree(rejection, branch, trees, reference):
                    for r, e in zip(ref, exact) if not _static(e))
     ref_decisions = sum(r.passed != e.passed for r, e in zip(ref, exact))
     return dict(accepted=accepted, false_rejects=false_rejects,
+                unstable=unstable,
                 false_accepts=false_accepts, ref_diff=ref_diff,
                 ref_decisions=ref_decisions, t_exact=t_exact,
                 t_default=t_default)
@@ -64,8 +71,8 @@ def main():
     print(f'{args.trees} random trees per branch (seed {args.seed}), '
           f'first {args.reference} also by the reference loop')
     print(f'{"branch":9s} {"accepted":>9s} {"false rej":>10s} '
-          f'{"rate":>6s} {"false acc":>9s} {"ref diff":>8s} '
-          f'{"exact/min":>9s} {"default/min":>11s}')
+          f'{"rate":>6s} {"unstable":>8s} {"false acc":>9s} '
+          f'{"ref diff":>8s} {"exact/min":>9s} {"default/min":>11s}')
     for setting in args.settings:
         rejection, settings = build(setting)
         for branch in SETTINGS[setting][1]:
@@ -75,12 +82,15 @@ def main():
                     if r['accepted'] else float('nan'))
             print(f'{branch:9s} {r["accepted"]:9d} '
                   f'{len(r["false_rejects"]):10d} {rate:6.1%} '
+                  f'{len(r["unstable"]):8d} '
                   f'{r["false_accepts"]:9d} {r["ref_decisions"]:4d}/'
                   f'{r["ref_diff"]:<3d} '
                   f'{args.trees / r["t_exact"] * 60:9.0f} '
                   f'{args.trees / r["t_default"] * 60:11.0f}', flush=True)
             for tree, reason in r['false_rejects']:
                 print(f'    false reject {tree}: {reason}')
+            for tree, reason in r['unstable']:
+                print(f'    unstable {tree}: {reason}')
     print('ref diff: decisions / (gains, fingerprints) that differ between '
           'the reference loop and the exact path (static rejections: '
           'decisions only)')

@@ -10,6 +10,7 @@ COMMANDS = {
     'autoloss-show-loss': 'show_loss',
     'autoloss-analyze': 'analyze_search',
     'autoloss-make-demo-data': 'make_demo_data',
+    'autoloss-save-capture': 'save_capture',
 }
 
 setup(

@@ -8,12 +8,19 @@
   module only; there is no CPU build of torchvision on the registry.
   :func:`install_torchvision_stub` provides a stand-in module when (and only
   when) torchvision is not installed.
+* mmcv, mmseg, mmdet and mmpose are optional where the project only needs
+  torch and mmengine (the loss modules, the screening of a saved capture on
+  a bare GPU machine): :func:`missing_openmmlab` tells the absence of one
+  of them from any other ImportError, which must surface.
 """
 import importlib.machinery
 import importlib.util
 import pickle
 import sys
 import types
+
+#: The OpenMMLab packages that parts of the project need and others do not.
+OPTIONAL_OPENMMLAB = ('mmcv', 'mmseg', 'mmdet', 'mmpose')
 
 
 def _history_buffer_getattr(obj, name: str):
@@ -57,6 +64,25 @@ def register_checkpoint_safe_globals() -> None:
         *dtype_classes,
         (_history_buffer_getattr, 'builtins.getattr'),
     ])
+
+
+def missing_openmmlab(error: ImportError) -> bool:
+    """Whether ``error`` is the absence of an optional OpenMMLab package.
+
+    True when a module of :data:`OPTIONAL_OPENMMLAB` is not found (the
+    package itself, or a part of it such as mmcv's compiled ``mmcv._ext``
+    that mmseg and mmdet import); False for every other ImportError (a
+    package that cannot import a name, one of their own requirements
+    missing), which the caller re-raises.
+
+        >>> missing_openmmlab(ModuleNotFoundError("no mmseg", name='mmseg'))
+        True
+        >>> missing_openmmlab(ModuleNotFoundError("no yaml", name='yaml'))
+        False
+    """
+    name = getattr(error, 'name', None) or ''
+    return isinstance(error, ModuleNotFoundError) and \
+        name.split('.')[0] in OPTIONAL_OPENMMLAB
 
 
 class _ToPILImageUnavailable:

@@ -15,8 +15,6 @@ import torch  # noqa: E402
 from mmengine.config import Config  # noqa: E402
 
 import autoloss_zero  # noqa: F401,E402  (registers modules, shims)
-from autoloss_zero.datasets import (demo_data_root,  # noqa: E402
-                                    generate_demo_data)
 
 torch.set_num_threads(1)
 
@@ -30,7 +28,10 @@ TINY = {
 
 @pytest.fixture(scope='session')
 def tiny_data(tmp_path_factory):
-    """Generate tiny data sets once; returns {kind: config data_root}."""
+    """Generate tiny data sets once; returns {kind: config data_root}.
+    (Imported here: the data sets need opencv, which the tests of a GPU
+    machine with torch alone, e.g. of a saved capture, do without.)"""
+    from autoloss_zero.datasets import demo_data_root, generate_demo_data
     base = tmp_path_factory.mktemp('data')
     return {
         kind: demo_data_root(

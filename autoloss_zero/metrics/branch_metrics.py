@@ -7,8 +7,11 @@ in [0, 1]. Rows without weight do not count; when no row counts (empty input
 or all weights zero) the result is 0.0, the worst score, so that an empty
 capture can never let a candidate pass. Non-finite predictions score as wrong.
 
-mmdet is imported lazily, so that segmentation-only users do not pay for it.
+Torch alone: the box metric decodes and overlaps boxes with the arithmetic
+of mmdet's ``delta2bbox`` and aligned ``bbox_overlaps`` (the tests check it
+bit for bit), so a capture is screened where mmdet is not installed.
 """
+import math
 from typing import Optional, Sequence
 
 import numpy as np
@@ -102,6 +105,56 @@ def classification_accuracy(logits: Tensor, labels: Tensor,
     return float((hits / totals).mean())  # over the classes present
 
 
+#: mmdet's default ``wh_ratio_clip``: ``|dw|``, ``|dh|`` are clamped at
+#: ``|log(16 / 1000)|`` before ``exp`` (sizes within [0.016, 62.5] priors).
+MAX_LOG_RATIO = abs(math.log(16 / 1000))
+
+
+def decode_on_unit_prior(deltas: Tensor,
+                         means: Sequence[float] = (0., 0., 0., 0.),
+                         stds: Sequence[float] = (1., 1., 1., 1.)) -> Tensor:
+    """(x1, y1, x2, y2) boxes of (dx, dy, dw, dh) deltas on the prior
+    ``(0, 0, 1, 1)``, as mmdet's ``DeltaXYWHBBoxCoder.decode`` (its
+    ``delta2bbox`` with a unit prior: centre ``0.5 + dx``, size
+    ``exp(dw)``, ``dw`` clamped at :data:`MAX_LOG_RATIO`).
+
+    Args:
+        deltas (Tensor): (M, 4) encoded deltas.
+        means, stds: the coder's normalisation (``deltas * stds + means``).
+
+    Returns:
+        Tensor: (M, 4) boxes.
+    """
+    deltas = deltas * deltas.new_tensor(stds) + deltas.new_tensor(means)
+    # the prior's size is 1 and its centre 0.5: mmdet's products by them
+    # are exact, so they are left out
+    centre = 0.5 + deltas[:, :2]
+    size = deltas[:, 2:].clamp(min=-MAX_LOG_RATIO, max=MAX_LOG_RATIO).exp()
+    return torch.cat([centre - size * 0.5, centre + size * 0.5], dim=-1)
+
+
+def aligned_box_iou(boxes1: Tensor, boxes2: Tensor,
+                    eps: float = 1e-6) -> Tensor:
+    """IoU of row-aligned (x1, y1, x2, y2) boxes, as mmdet's
+    ``bbox_overlaps(mode='iou', is_aligned=True)``: the union is clamped at
+    ``eps`` (empty boxes give 0, not NaN).
+
+    Args:
+        boxes1, boxes2 (Tensor): (M, 4) boxes.
+
+    Returns:
+        Tensor: (M,) IoUs.
+    """
+    area1 = (boxes1[:, 2] - boxes1[:, 0]) * (boxes1[:, 3] - boxes1[:, 1])
+    area2 = (boxes2[:, 2] - boxes2[:, 0]) * (boxes2[:, 3] - boxes2[:, 1])
+    lt = torch.max(boxes1[:, :2], boxes2[:, :2])
+    rb = torch.min(boxes1[:, 2:], boxes2[:, 2:])
+    wh = (rb - lt).clamp(min=0)
+    overlap = wh[:, 0] * wh[:, 1]
+    union = torch.max(area1 + area2 - overlap, overlap.new_tensor([eps]))
+    return overlap / union
+
+
 def box_iou_on_unit_prior(pred_deltas: Tensor, target_deltas: Tensor,
                           weight: Optional[Tensor] = None,
                           decoded: bool = False,
@@ -109,10 +162,11 @@ def box_iou_on_unit_prior(pred_deltas: Tensor, target_deltas: Tensor,
                           stds: Sequence[float] = (1., 1., 1., 1.)) -> float:
     """Mean IoU of regression outputs, decoded on the unit prior box.
 
-    Both delta sets are decoded with mmdet's ``DeltaXYWHBBoxCoder`` (the
+    Both delta sets are decoded as mmdet's ``DeltaXYWHBBoxCoder`` does (the
     head's ``means`` and ``stds``, its default ``wh_ratio_clip`` bounding
-    ``exp(dw)``) on the prior ``(0, 0, 1, 1)``, then compared with mmdet's
-    aligned ``bbox_overlaps``. Rows with a non-finite prediction have IoU 0.
+    ``exp(dw)``) on the prior ``(0, 0, 1, 1)`` (:func:`decode_on_unit_prior`),
+    then compared as mmdet's aligned ``bbox_overlaps``
+    (:func:`aligned_box_iou`). Rows with a non-finite prediction have IoU 0.
 
     Args:
         pred_deltas (Tensor): (M, 4) predicted deltas (dx, dy, dw, dh).
@@ -129,9 +183,6 @@ def box_iou_on_unit_prior(pred_deltas: Tensor, target_deltas: Tensor,
     Returns:
         float: the unweighted mean IoU over counted rows; 0.0 if none.
     """
-    from mmdet.models.task_modules.coders import DeltaXYWHBBoxCoder
-    from mmdet.structures.bbox import bbox_overlaps
-
     if pred_deltas.shape != target_deltas.shape or (
             pred_deltas.dim() != 2 or pred_deltas.shape[-1] != 4):
         raise ValueError(
@@ -147,12 +198,9 @@ def box_iou_on_unit_prior(pred_deltas: Tensor, target_deltas: Tensor,
     finite = torch.isfinite(pred).all(dim=1)
     pred = torch.where(finite.unsqueeze(1), pred, torch.zeros_like(pred))
     if not decoded:
-        coder = DeltaXYWHBBoxCoder(target_means=tuple(means),
-                                   target_stds=tuple(stds))
-        prior = pred.new_tensor([0., 0., 1., 1.]).expand(pred.shape[0], 4)
-        pred = coder.decode(prior, pred)
-        target = coder.decode(prior, target)
-    iou = bbox_overlaps(pred, target, mode='iou', is_aligned=True)
+        pred = decode_on_unit_prior(pred, means, stds)
+        target = decode_on_unit_prior(target, means, stds)
+    iou = aligned_box_iou(pred, target)
     iou = torch.where(finite, iou.nan_to_num(0.0), torch.zeros_like(iou))
     return float(iou.clamp(0, 1).mean())
 

@@ -9,29 +9,49 @@
 * :mod:`.archive` — the SQLite archive (the only SQL of the project);
 * :mod:`.reporting` — summary, ``best/`` snippets, plots, analysis;
 * :mod:`.tuning` — CMA-ES coefficient tuning.
-"""
-from .archive import EVALUATED, STATUSES, Archive
-from .execution import (Executor, LocalExecutor, ProcessExecutor,
-                        ProxyResult, ProxyTrainer, RayExecutor,
-                        apply_searched_loss, inject_losses,
-                        load_searched_slots, searched_slots, train_safely)
-from .loop import (AgingEvolution, Candidate, Individual, Proposal,
-                   SearchSettings, resolve_path)
-from .loop.engine import LossSearch
-from .loop.stopping import SearchInterrupted
-from .reporting import (analyze, describe, format_analysis, load_losses,
-                        plot_losses, plot_search_progress, write_report)
-from .screening import LossRejection, Screening, ScreeningPool, probe_for
-from .tuning import CoefficientTuning, tune_coefficients
 
-__all__ = [
-    'Archive', 'EVALUATED', 'STATUSES', 'Executor', 'LocalExecutor',
-    'ProcessExecutor', 'RayExecutor', 'ProxyResult', 'ProxyTrainer',
-    'apply_searched_loss', 'inject_losses', 'load_searched_slots',
-    'searched_slots', 'train_safely', 'AgingEvolution', 'Candidate',
-    'Individual', 'Proposal', 'SearchSettings', 'resolve_path', 'LossSearch',
-    'analyze', 'describe', 'format_analysis', 'load_losses', 'plot_losses',
-    'plot_search_progress', 'write_report', 'SearchInterrupted',
-    'LossRejection', 'Screening', 'ScreeningPool', 'probe_for',
-    'CoefficientTuning', 'tune_coefficients'
-]
+The names below are imported from their room on first use, so that
+``import autoloss_zero.search.screening`` loads the screening alone: it
+runs with torch, numpy and mmengine, without mmcv, mmseg, mmdet, scipy or
+matplotlib (a capture screened on a bare GPU machine).
+
+    >>> from autoloss_zero.search import LossRejection
+    >>> LossRejection.__module__
+    'autoloss_zero.search.screening.protocol'
+"""
+import importlib
+
+#: {public name: the room (submodule) that defines it}.
+_ROOMS = {
+    '.archive': ('EVALUATED', 'STATUSES', 'Archive'),
+    '.execution': ('Executor', 'LocalExecutor', 'ProcessExecutor',
+                   'ProxyResult', 'ProxyTrainer', 'RayExecutor',
+                   'apply_searched_loss', 'inject_losses',
+                   'load_searched_slots', 'searched_slots', 'train_safely'),
+    '.loop': ('AgingEvolution', 'Candidate', 'Individual', 'Proposal',
+              'SearchSettings', 'resolve_path'),
+    '.loop.engine': ('LossSearch', ),
+    '.loop.stopping': ('SearchInterrupted', ),
+    '.reporting': ('analyze', 'describe', 'format_analysis', 'load_losses',
+                   'plot_losses', 'plot_search_progress', 'write_report'),
+    '.screening': ('LossRejection', 'Screening', 'ScreeningPool',
+                   'probe_for'),
+    '.tuning': ('CoefficientTuning', 'tune_coefficients'),
+}
+_ORIGIN = {name: room for room, names in _ROOMS.items() for name in names}
+
+__all__ = list(_ORIGIN)
+
+
+def __getattr__(name: str):
+    """A public name, imported from its room at first use."""
+    room = _ORIGIN.get(name)
+    if room is None:
+        raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
+    value = getattr(importlib.import_module(room, __name__), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

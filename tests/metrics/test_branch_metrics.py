@@ -7,6 +7,8 @@ import torch
 from autoloss_zero.metrics import (box_iou_on_unit_prior,
                                    classification_accuracy, heatmap_pck,
                                    mask_iou)
+from autoloss_zero.metrics.branch_metrics import (aligned_box_iou,
+                                                  decode_on_unit_prior)
 
 
 # --- classification --------------------------------------------------------
@@ -185,3 +187,29 @@ def test_heatmap_pck_empty_and_errors():
     assert heatmap_pck(pred, pred.clone(), torch.ones(2, 3)) == 1.0
     with pytest.raises(ValueError, match=r'\(2, 4\)'):
         heatmap_pck(pred, pred, torch.ones(2, 4))
+
+
+@pytest.mark.parametrize('means,stds', [
+    ((0., 0., 0., 0.), (1., 1., 1., 1.)),
+    ((0., 0., 0., 0.), (0.1, 0.1, 0.2, 0.2)),
+    ((0.1, -0.2, 0.3, 0.05), (0.5, 1., 2., 3.)),
+])
+@pytest.mark.parametrize('scale', [0.1, 1.0, 1e3])
+def test_box_decoding_and_iou_are_mmdets_bit_for_bit(means, stds, scale):
+    """The torch-only decode and aligned IoU equal mmdet's coder and
+    ``bbox_overlaps`` exactly, clamped sizes and non-finite deltas too."""
+    coders = pytest.importorskip('mmdet.models.task_modules.coders')
+    overlaps = pytest.importorskip('mmdet.structures.bbox').bbox_overlaps
+    gen = torch.Generator().manual_seed(0)
+    pred, target = (torch.randn(500, 4, generator=gen) * scale
+                    for _ in range(2))
+    pred[:3] = torch.tensor([float('inf'), float('-inf'), float('nan'), 0.])
+    coder = coders.DeltaXYWHBBoxCoder(target_means=means, target_stds=stds)
+    prior = pred.new_tensor([0., 0., 1., 1.]).expand(pred.shape[0], 4)
+    ours = [decode_on_unit_prior(d, means, stds) for d in (pred, target)]
+    theirs = [coder.decode(prior, d) for d in (pred, target)]
+    for a, b in zip(ours, theirs):
+        assert torch.equal(a.nan_to_num(7.0), b.nan_to_num(7.0))
+    assert torch.equal(
+        aligned_box_iou(*ours).nan_to_num(7.0),
+        overlaps(*theirs, mode='iou', is_aligned=True).nan_to_num(7.0))

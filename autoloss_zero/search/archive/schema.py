@@ -4,13 +4,17 @@ Version 0 is an archive written before the schema was versioned (it has the
 same ``candidates`` and ``state`` tables, no ``meta`` table); version 1 adds
 the version row and the CMA-ES evaluation table; version 2 the origin of a
 candidate (``random``, ``mutation``, ``crossover``, ``seed``: a given tree)
-and the table of re-trainings on other seeds (the verdict's).
+and the table of re-trainings on other seeds (the verdict's); version 3 the
+training rungs of multi-fidelity promotion: the table ``rungs`` (one row
+per rung training of a candidate: its length, outcome and seconds) and the
+candidate's ``rung``, the rung its status and score come from (NULL in a
+single-rung search).
 """
 import sqlite3
 from typing import Callable, Dict
 
 #: the schema this code writes.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 CANDIDATES = """
 CREATE TABLE IF NOT EXISTS candidates (
@@ -30,7 +34,8 @@ CREATE TABLE IF NOT EXISTS candidates (
     t_train REAL,
     created REAL,
     finished REAL,
-    origin TEXT
+    origin TEXT,
+    rung INTEGER
 );
 CREATE INDEX IF NOT EXISTS idx_status ON candidates(status);
 CREATE INDEX IF NOT EXISTS idx_fingerprint ON candidates(fingerprint);
@@ -56,19 +61,32 @@ CREATE TABLE IF NOT EXISTS cma_evaluations (
 );
 """
 
-SEED_RUNS = """
-CREATE TABLE IF NOT EXISTS seed_runs (
-    id INTEGER PRIMARY KEY,
-    candidate INTEGER NOT NULL,
-    seed INTEGER NOT NULL,
+#: the columns of a training's outcome (a re-training, a rung training).
+OUTCOME = """
     status TEXT NOT NULL,
     score REAL,
     metrics TEXT,
     reason TEXT,
     t_train REAL,
     created REAL,
-    finished REAL,
+    finished REAL,"""
+
+SEED_RUNS = f"""
+CREATE TABLE IF NOT EXISTS seed_runs (
+    id INTEGER PRIMARY KEY,
+    candidate INTEGER NOT NULL,
+    seed INTEGER NOT NULL,{OUTCOME}
     UNIQUE (candidate, seed)
+);
+"""
+
+RUNGS = f"""
+CREATE TABLE IF NOT EXISTS rungs (
+    id INTEGER PRIMARY KEY,
+    candidate INTEGER NOT NULL,
+    rung INTEGER NOT NULL,
+    iterations INTEGER NOT NULL,{OUTCOME}
+    UNIQUE (candidate, rung)
 );
 """
 
@@ -92,9 +110,16 @@ def _to_v2(db: sqlite3.Connection) -> None:
     _run(db, SEED_RUNS)
 
 
+def _to_v3(db: sqlite3.Connection) -> None:
+    columns = {r[1] for r in db.execute('PRAGMA table_info(candidates)')}
+    if 'rung' not in columns:
+        db.execute('ALTER TABLE candidates ADD COLUMN rung INTEGER')
+    _run(db, RUNGS)
+
+
 #: version -> the step that migrates an archive of that version to the next.
 MIGRATIONS: Dict[int, Callable[[sqlite3.Connection], None]] = {
-    0: _to_v1, 1: _to_v2}
+    0: _to_v1, 1: _to_v2, 2: _to_v3}
 
 
 def version_of(db: sqlite3.Connection) -> int:
@@ -126,7 +151,8 @@ def create_or_migrate(db: sqlite3.Connection, path) -> int:
     db.execute('BEGIN IMMEDIATE')
     try:
         if found < 0:
-            _run(db, CANDIDATES + CMA_EVALUATIONS + SEED_RUNS + META)
+            _run(db, CANDIDATES + CMA_EVALUATIONS + SEED_RUNS + RUNGS
+                 + META)
         else:
             for version in range(found, SCHEMA_VERSION):
                 MIGRATIONS[version](db)

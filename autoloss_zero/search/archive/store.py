@@ -114,6 +114,14 @@ class Archive:
             [_encode(v) for v in row.values()])
         return cur.lastrowid
 
+    def _set(self, table: str, fields: Dict, where: str, *params) -> int:
+        """UPDATE ``table`` SET ``fields`` WHERE ``where``; returns the rows
+        changed."""
+        sets = ', '.join(f'{k} = ?' for k in fields)
+        return self.db.execute(
+            f'UPDATE {table} SET {sets} WHERE {where}',
+            [_encode(v) for v in fields.values()] + list(params)).rowcount
+
     def _save_state(self, state: Optional[Dict]) -> None:
         for name, value in (state or {}).items():
             self.db.execute('INSERT OR REPLACE INTO state VALUES (?, ?)',
@@ -145,18 +153,16 @@ class Archive:
                state: Optional[Dict] = None) -> None:
         """Update one candidate's columns and save ``state``, atomically."""
         fields = {**fields, 'finished': fields.get('finished') or time.time()}
-        sets = ', '.join(f'{k} = ?' for k in fields)
         with self._transaction():
-            self.db.execute(f'UPDATE candidates SET {sets} WHERE id = ?',
-                            [_encode(v) for v in fields.values()] + [cand_id])
+            self._set('candidates', fields, 'id = ?', cand_id)
             self._save_state(state)
 
     def save(self, candidate, state: Optional[Dict] = None) -> None:
         """Store a finished :class:`Candidate`'s outcome and ``state``."""
         row = candidate.row()
         self.update(candidate.id, {k: row[k] for k in (
-            'status', 'score', 'metrics', 'reason', 't_train', 'finished')},
-            state)
+            'status', 'score', 'metrics', 'reason', 't_train', 'finished',
+            'rung')}, state)
 
     def save_meta(self, name: str, value) -> None:
         """Store a JSON value about the search itself (e.g. its config)."""
@@ -179,15 +185,7 @@ class Archive:
         """Candidate rows in id order: all, those of ``statuses``, or all
         but those of ``exclude``."""
         _check_statuses(statuses + tuple(exclude))
-        sql, params = 'SELECT * FROM candidates', []
-        if statuses:
-            sql += f' WHERE status IN ({", ".join("?" * len(statuses))})'
-            params = list(statuses)
-        elif exclude:
-            sql += f' WHERE status NOT IN ({", ".join("?" * len(exclude))})'
-            params = list(exclude)
-        return [_decode(r) for r in self.db.execute(sql + ' ORDER BY id',
-                                                    params)]
+        return self._rows_of('candidates', statuses, exclude)
 
     def get(self, cand_id: int) -> Optional[Dict]:
         row = self.db.execute('SELECT * FROM candidates WHERE id = ?',
@@ -224,13 +222,15 @@ class Archive:
         return None if row is None else _decode(row)
 
     def best(self, k: int, mode: str = 'max') -> List[Dict]:
-        """Top-k trained candidates by score, one per individual key (ties:
-        the older first); the database sorts, and reading stops at k."""
+        """Top-k trained candidates by rung reached (multi-fidelity), then
+        score, one per individual key (ties: the older first); the database
+        sorts, and reading stops at k."""
         order = 'DESC' if mode == 'max' else 'ASC'
         best, seen = [], set()
         for row in self.db.execute(
                 f"SELECT * FROM candidates WHERE status = 'trained' AND score "
-                f"IS NOT NULL ORDER BY score {order}, id"):
+                f"IS NOT NULL ORDER BY COALESCE(rung, 0) DESC, score {order},"
+                f" id"):
             if len(best) == k:
                 break
             if row['key'] not in seen:
@@ -262,6 +262,42 @@ class Archive:
         return tuple(self.db.execute(
             'SELECT COUNT(*), COUNT(finished) FROM candidates').fetchone())
 
+    # -- training rungs (multi-fidelity promotion) ---------------------------
+    def start_rung(self, cand_id: int, rung: int, iterations: int) -> None:
+        """Record a promotion: a ``running`` training of ``rung``."""
+        with self._transaction():
+            self._insert('rungs', dict(
+                candidate=cand_id, rung=rung, iterations=iterations,
+                status='running', created=time.time()))
+
+    def finish_rung(self, cand_id: int, rung: int, iterations: int,
+                    fields: Dict, candidate: Dict,
+                    state: Optional[Dict] = None) -> None:
+        """Store a finished rung training (``fields``: status, score, ...),
+        the candidate row's new columns (``candidate``) and ``state``,
+        atomically."""
+        now = time.time()
+        fields = {**fields, 'finished': now}
+        with self._transaction():
+            if not self._set('rungs', fields, 'candidate = ? AND rung = ?',
+                             cand_id, rung):  # rung 0: archived when done
+                self._insert('rungs', dict(fields, candidate=cand_id,
+                                           rung=rung, iterations=iterations,
+                                           created=now))
+            self._set('candidates', {**candidate, 'finished': now},
+                      'id = ?', cand_id)
+            self._save_state(state)
+
+    def rung_rows(self, *statuses: str) -> List[Dict]:
+        """Rung trainings in id order (all, or those of ``statuses``)."""
+        return self._rows_of('rungs', statuses)
+
+    def rung_iterations(self) -> int:
+        """Iterations of the finished rung trainings (the budget spent)."""
+        return self.db.execute(
+            "SELECT COALESCE(SUM(iterations), 0) FROM rungs WHERE status != "
+            "'running'").fetchone()[0]
+
     # -- re-trainings on other seeds (the verdict) ---------------------------
     def add_seed_runs(self, pairs: Iterable[Tuple[int, int]]) -> List[int]:
         """Insert ``running`` rows for (candidate id, seed) pairs that have
@@ -280,17 +316,21 @@ class Archive:
     def finish_seed_run(self, run_id: int, fields: Dict) -> None:
         """Store the outcome of one re-training (status, score, ...)."""
         fields = {**fields, 'finished': time.time()}
-        sets = ', '.join(f'{k} = ?' for k in fields)
         with self._transaction():
-            self.db.execute(f'UPDATE seed_runs SET {sets} WHERE id = ?',
-                            [_encode(v) for v in fields.values()] + [run_id])
+            self._set('seed_runs', fields, 'id = ?', run_id)
 
     def seed_runs(self, *statuses: str) -> List[Dict]:
         """Re-training rows in id order (all, or those of ``statuses``)."""
-        sql, params = 'SELECT * FROM seed_runs', []
-        if statuses:
-            sql += f' WHERE status IN ({", ".join("?" * len(statuses))})'
-            params = list(statuses)
+        return self._rows_of('seed_runs', statuses)
+
+    def _rows_of(self, table: str, statuses: Sequence[str],
+                 exclude: Sequence[str] = ()) -> List[Dict]:
+        """Rows of ``table`` in id order: all, those of ``statuses``, or all
+        but those of ``exclude``."""
+        sql, params = f'SELECT * FROM {table}', list(statuses or exclude)
+        if params:
+            sql += (f' WHERE status {"IN" if statuses else "NOT IN"} '
+                    f'({", ".join("?" * len(params))})')
         return [_decode(r) for r in self.db.execute(sql + ' ORDER BY id',
                                                     params)]
 

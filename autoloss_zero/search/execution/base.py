@@ -11,7 +11,7 @@ result once it has been retried ``max_retries`` times. All are registered in
 import logging
 import traceback
 from collections import deque
-from typing import Deque, Dict, List, Tuple
+from typing import Deque, Dict, List, Optional, Tuple
 
 from mmengine.logging import print_log
 
@@ -22,11 +22,13 @@ from .proxy import ProxyResult, ProxyTrainer
 Finished = List[Tuple[Candidate, ProxyResult]]
 
 
-def train_safely(trainer: ProxyTrainer, individual: Individual) -> ProxyResult:
-    """Train, turning any exception into a ``failed`` result (one bad
-    candidate never crashes a search)."""
+def train_safely(trainer: ProxyTrainer, individual: Individual,
+                 iterations: Optional[int] = None) -> ProxyResult:
+    """Train (for ``iterations``; None: the proxy's length), turning any
+    exception into a ``failed`` result (one bad candidate never crashes a
+    search)."""
     try:
-        return trainer.train(individual)
+        return trainer.train(individual, iterations)
     except Exception as exc:  # noqa: BLE001  (recorded with its traceback)
         last = traceback.format_exception_only(type(exc), exc)[-1].strip()
         return ProxyResult('failed', None, reason=last)

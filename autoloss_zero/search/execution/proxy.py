@@ -3,7 +3,8 @@
 The Runner, model, data loaders, optimizer and evaluator are built once; each
 candidate only swaps the trees of the searched-loss modules in place and
 restores the initial weights, optimizer and scheduler states, then trains
-``max_iters`` iterations and runs the validation loop. Every candidate uses
+``max_iters`` iterations (or a training rung's shorter length, with the
+schedules fitted to it) and runs the validation loop. Every candidate uses
 the same seed, initial weights and data order (common random numbers), so
 score differences come from the loss alone.
 """
@@ -12,7 +13,7 @@ import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import torch
 from mmengine.config import Config
@@ -35,6 +36,12 @@ class ProxyResult:
     metrics: Dict = field(default_factory=dict)
     reason: Optional[str] = None
     seconds: float = 0.0
+
+    def columns(self) -> Dict:
+        """The archive columns of a training's outcome."""
+        return dict(status=self.status, score=self.score,
+                    metrics=self.metrics, reason=self.reason,
+                    t_train=self.seconds)
 
 
 def rescale_schedule(cfg: Config, max_iters: int) -> None:
@@ -100,9 +107,13 @@ class ProxyTrainer:
     def __init__(self, cfg: Config, settings: SearchSettings, work_dir,
                  searched: bool = True):
         self.settings = settings
+        #: the config's own schedule and length (shorter rungs fit it).
+        self._schedule = (copy.deepcopy(cfg.get('param_scheduler')),
+                          cfg.train_cfg.get('max_iters'))
         self.cfg = proxy_config(cfg, settings, Path(work_dir), searched)
         self.runner = runner = Runner.from_cfg(self.cfg)
         runner.optim_wrapper = runner.build_optim_wrapper(runner.optim_wrapper)
+        self._bare_optim = copy.deepcopy(runner.optim_wrapper.state_dict())
         runner.param_schedulers = runner.build_param_scheduler(
             runner.param_schedulers) or []
         if isinstance(runner.param_schedulers, dict):
@@ -121,12 +132,38 @@ class ProxyTrainer:
                 self.heads[module] = self.model.get_submodule(
                     name.rpartition('.')[0])
         self._initial = self._snapshot()
+        #: {iterations: (schedulers, initial state)} of shorter trainings.
+        self._lengths: Dict[int, Tuple[list, dict]] = {}
 
     def _snapshot(self) -> dict:
         return copy.deepcopy(dict(
             model=self.model.state_dict(),
             optim=self.runner.optim_wrapper.state_dict(),
             schedulers=[s.state_dict() for s in self.runner.param_schedulers]))
+
+    def _length(self, iterations: Optional[int]) -> Tuple[int, list, dict]:
+        """A training of ``iterations`` (None: ``search.proxy.max_iters``):
+        its length, parameter schedulers and initial state. The schedulers
+        of a shorter rung are the config's fitted to it
+        (:func:`rescale_schedule`), built on first use on the same
+        optimizer."""
+        full = self.settings.proxy.max_iters
+        if iterations is None or iterations == full:
+            return full, self.runner.param_schedulers, self._initial
+        if iterations not in self._lengths:
+            schedule, length = copy.deepcopy(self._schedule)
+            cfg = Config(dict(train_cfg=dict(max_iters=length),
+                              param_scheduler=schedule or []))
+            rescale_schedule(cfg, iterations)
+            optim = self.runner.optim_wrapper
+            optim.load_state_dict(self._bare_optim)
+            schedulers = self.runner.build_param_scheduler(
+                cfg.param_scheduler) if cfg.param_scheduler else []
+            self._lengths[iterations] = schedulers, dict(
+                model=self._initial['model'], **copy.deepcopy(dict(
+                    optim=optim.state_dict(),
+                    schedulers=[s.state_dict() for s in schedulers])))
+        return (iterations, ) + self._lengths[iterations]
 
     def adopt_initial_weights(self, other: 'ProxyTrainer') -> None:
         """Start from ``other``'s initial weights wherever the parameter
@@ -136,15 +173,16 @@ class ProxyTrainer:
             if name in mine and mine[name].shape == value.shape:
                 mine[name] = value.clone()
 
-    def reset(self) -> None:
-        """Restore initial weights, optimizer, schedulers and RNG seeds."""
-        initial = self._initial
+    def reset(self, iterations: Optional[int] = None) -> list:
+        """Restore initial weights, optimizer, schedulers (those of a
+        training of ``iterations``) and RNG seeds; returns the schedulers."""
+        _, schedulers, initial = self._length(iterations)
         set_random_seed(self.settings.seed)
         self.model.load_state_dict(initial['model'])
         self.runner.optim_wrapper.load_state_dict(initial['optim'])
-        for sched, state in zip(self.runner.param_schedulers,
-                                initial['schedulers']):
+        for sched, state in zip(schedulers, initial['schedulers']):
             sched.load_state_dict(state)
+        return schedulers
 
     def batches(self):
         """Training batches in the same order for every candidate."""
@@ -206,23 +244,27 @@ class ProxyTrainer:
                           module)
         return module
 
-    def train(self, individual: Optional[Individual] = None) -> ProxyResult:
-        """Train from the initial state with ``individual``'s trees and
-        evaluate, on ``search.proxy.threads`` torch threads (every proxy
-        training of a search alike); a non-finite loss stops the run with
-        status diverged."""
+    def train(self, individual: Optional[Individual] = None,
+              iterations: Optional[int] = None) -> ProxyResult:
+        """Train from the initial state with ``individual``'s trees for
+        ``iterations`` (None: ``search.proxy.max_iters``; a multi-fidelity
+        rung's length) and evaluate, on ``search.proxy.threads`` torch
+        threads (every proxy training of a search alike); a non-finite loss
+        stops the run with status diverged."""
         threads = torch.get_num_threads()
         torch.set_num_threads(self.settings.proxy.threads)
         try:
-            return self._train(individual)
+            return self._train(individual, iterations)
         finally:
             torch.set_num_threads(threads)
 
-    def _train(self, individual: Optional[Individual]) -> ProxyResult:
+    def _train(self, individual: Optional[Individual],
+               iterations: Optional[int]) -> ProxyResult:
         start = time.time()
         target = self.settings.target
         worst = 0.0 if target.mode == 'max' else math.inf
-        self.reset()
+        iterations = self._length(iterations)[0]
+        schedulers = self.reset(iterations)
         if individual is not None:
             for branch, modules in self.modules.items():
                 for module in modules:
@@ -230,7 +272,7 @@ class ProxyTrainer:
         self.model.train()
         batches = self.batches()
         optim_wrapper = self.runner.optim_wrapper
-        for it in range(1, self.settings.proxy.max_iters + 1):
+        for it in range(1, iterations + 1):
             log_vars = self.model.train_step(next(batches), optim_wrapper)
             loss = log_vars['loss']
             loss = float(loss.detach() if torch.is_tensor(loss) else loss)
@@ -240,7 +282,7 @@ class ProxyTrainer:
                     'diverged', worst, reason=f'loss {loss} at iteration {it}'
                     + (' (early stop)' if early else ''),
                     seconds=time.time() - start)
-            for sched in self.runner.param_schedulers:
+            for sched in schedulers:
                 sched.step()
         metrics = self.runner.val_loop.run()
         key = target.result_key

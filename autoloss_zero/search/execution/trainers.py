@@ -60,8 +60,9 @@ class Trainers:
         return self._built[key]
 
     def train(self, candidate: Candidate) -> ProxyResult:
-        """Train ``candidate`` (on its seed; the config's own losses for the
-        baseline); exceptions become ``failed`` results."""
+        """Train ``candidate`` (on its seed, for its iterations; the
+        config's own losses for the baseline); exceptions become ``failed``
+        results."""
         trainer = self.get(candidate.seed, candidate.is_baseline)
         return train_safely(trainer, None if candidate.is_baseline else
-                            candidate.individual)
+                            candidate.individual, candidate.iterations)

@@ -19,7 +19,8 @@ class Candidate:
     ``status`` is ``proposed`` until the search decides: ``rejected`` (a
     draw that failed screening), ``equivalent`` (score reused from a
     gradient-equivalent twin), ``running``, then ``trained`` / ``diverged``
-    / ``failed``.
+    / ``failed``. With multi-fidelity promotion its score is that of
+    ``rung``, its latest scored training (every rung's is archived apart).
     """
     individual: Individual
     parent: Optional[int] = None
@@ -45,6 +46,11 @@ class Candidate:
     origin: Optional[str] = None
     #: the seed of its proxy training (None: the search's own).
     seed: Optional[int] = None
+    #: multi-fidelity promotion: the rung of the training under way, then
+    #: of the archived outcome (None: a single-rung search).
+    rung: Optional[int] = None
+    #: the length of its proxy training (None: ``search.proxy.max_iters``).
+    iterations: Optional[int] = None
 
     @classmethod
     def rejected_draw(cls, parent: Optional[int], individual: Individual,
@@ -88,13 +94,28 @@ class Candidate:
         """Reuse the score of ``twin`` (an archive row), training nothing."""
         self.status, self.equivalent_to = 'equivalent', twin['id']
         self.score, self.metrics = twin['score'], twin['metrics']
-        self.finished = time.time()
+        self.rung, self.finished = twin.get('rung'), time.time()
 
     def record(self, result) -> None:
         """Take the outcome of a proxy training (a ``ProxyResult``)."""
         self.status, self.score = result.status, result.score
         self.metrics, self.reason = dict(result.metrics), result.reason
         self.t_train, self.finished = result.seconds, time.time()
+
+    def record_rung(self, result) -> Dict:
+        """Take the outcome of a training of :attr:`rung` (multi-fidelity);
+        returns the archive columns it changes. Seconds add up over the
+        rungs; a failed promotion (no score) leaves the candidate at its
+        last scored rung."""
+        before = (self.t_train or 0.0) if self.rung else 0.0
+        if self.rung and result.score is None:
+            self.t_train = before + result.seconds
+            return dict(t_train=self.t_train)
+        self.record(result)
+        self.t_train += before
+        row = self.row()
+        return {k: row[k] for k in ('status', 'score', 'metrics', 'reason',
+                                    't_train', 'rung')}
 
     def row(self) -> Dict:
         """The archive row of this candidate."""
@@ -109,7 +130,8 @@ class Candidate:
             equivalent_to=self.equivalent_to, score=self.score,
             metrics=self.metrics, redraws=self.redraws,
             t_reject=self.t_reject or None, t_train=self.t_train,
-            created=self.created, finished=self.finished, origin=self.origin)
+            created=self.created, finished=self.finished, origin=self.origin,
+            rung=self.rung)
 
     @classmethod
     def from_row(cls, row: Dict) -> 'Candidate':
@@ -130,4 +152,4 @@ class Candidate:
                    equivalent_to=row.get('equivalent_to'),
                    created=row.get('created') or time.time(),
                    finished=row.get('finished'), label=label,
-                   origin=row.get('origin'))
+                   origin=row.get('origin'), rung=row.get('rung'))

@@ -1,5 +1,9 @@
-"""The search loop: propose, screen, deduplicate, train, archive, repeat."""
-import math
+"""The search loop: propose, screen, deduplicate, train, archive, repeat.
+
+With multi-fidelity promotion (``search.fidelity``) a free worker trains
+what the :class:`~.fidelity.AshaScheduler` asks (a candidate of the archive
+on a longer rung) or else a new candidate on the shortest rung.
+"""
 import time
 from pathlib import Path
 from typing import Dict, List, Optional
@@ -9,15 +13,18 @@ from mmengine.logging import MMLogger
 
 from ...datasets.check import check_data_roots
 from ...registry import EXECUTORS
-from ..archive import TRAINED, Archive
+from ..archive import Archive
 from ..execution import ProxyResult, ProxyTrainer
 from ..reporting import write_report
 from ..reporting.export import make_exporter
 from ..reporting.observers import build_observers
+from ..reporting.progress import log_line
 from ..screening import LossRejection, ScreeningPool
 from .candidate import Candidate
 from .config_record import changes, digest, flatten
 from .evolution import AgingEvolution
+from .fidelity import (AshaScheduler, Promotion, fitness_rung, rung_results,
+                       trainings_done)
 from .lock import WorkDirLock
 from .observers import Observers, SearchObserver
 from .proposer import Proposer
@@ -83,6 +90,9 @@ class LossSearch:
             self.searcher.set_state(state['searcher'])
         self.stats = state.get('stats', dict(generated=0))
         self._proposer_state = state.get('searcher', {}).get('in_progress')
+        self.ladder = AshaScheduler.from_settings(self.settings)
+        #: iterations of the trainings in flight (the budget they hold).
+        self._holding = 0
         self.trainer: Optional[ProxyTrainer] = None
         self.pool: Optional[ScreeningPool] = None
         self.executor = None
@@ -195,7 +205,8 @@ class LossSearch:
 
             def told(ids):
                 self.searcher.tell(ids[-1], candidate.individual,
-                                   candidate.score)
+                                   candidate.score, fitness_rung(
+                                       twin.get('rung'), twin['status']))
                 return self._state()
 
             self.archive.add(candidate.rejected + [candidate], told)
@@ -203,53 +214,99 @@ class LossSearch:
             return False
         candidate.status = 'running'
         self.archive.add(candidate.rejected + [candidate], self._state())
-        self.executor.submit(candidate)
+        self._submit(candidate, 0)
         return True
 
+    def _promote(self, promotion: Promotion) -> bool:
+        """Train an archived candidate on a longer rung (recorded as a
+        ``running`` rung training first); returns True."""
+        self.archive.start_rung(promotion.candidate, promotion.rung,
+                                promotion.iterations)
+        self._submit(Candidate.from_row(self.archive.get(
+            promotion.candidate)), promotion.rung)
+        return True
+
+    def _submit(self, candidate: Candidate, rung: int) -> None:
+        """Hand ``candidate`` to the executor, for ``rung``'s length when
+        trainings have rungs."""
+        if self.ladder is not None:
+            candidate.rung = rung
+            candidate.iterations = self.ladder.iterations[rung]
+        self._holding += self._length(candidate)
+        self.executor.submit(candidate)
+
+    def _length(self, candidate: Optional[Candidate] = None) -> int:
+        """The iterations of ``candidate``'s training (None: a new one's)."""
+        if candidate is not None and candidate.iterations:
+            return candidate.iterations
+        return self.ladder.iterations[0] if self.ladder else \
+            self.settings.proxy.max_iters
+
+    def _promotion(self) -> Optional[Promotion]:
+        """ASHA's next promotion, if trainings have rungs."""
+        return self.ladder and self.ladder.promotion(rung_results(
+            self.archive.rung_rows()))
+
     def _finish(self, candidate: Candidate, result: ProxyResult) -> None:
+        self._holding -= self._length(candidate)
+        if self.ladder is not None:
+            return self._finish_rung(candidate, result)
         candidate.record(result)
         if candidate.score is not None:
             self.searcher.tell(candidate.id, candidate.individual,
                                candidate.score)
         self.archive.save(candidate, self._state())
-        self._log(candidate)
+        self._after(candidate)
+
+    def _finish_rung(self, candidate: Candidate,
+                     result: ProxyResult) -> None:
+        """Archive a rung training and the candidate's new standing
+        (:meth:`Candidate.record_rung`); tell the searcher its score."""
+        fields = candidate.record_rung(result)
+        if 'score' in fields and candidate.score is not None:
+            fit = fitness_rung(candidate.rung, candidate.status)
+            if candidate.rung:
+                self.searcher.update(candidate.id, candidate.score, fit)
+            else:
+                self.searcher.tell(candidate.id, candidate.individual,
+                                   candidate.score, fit)
+        self.archive.finish_rung(candidate.id, candidate.rung,
+                                 candidate.iterations, result.columns(),
+                                 fields, self._state())
+        self._after(candidate, result)
+
+    def _after(self, candidate: Candidate, result=None) -> None:
+        """Log a finished training; keep the rolling backup."""
+        self._log(candidate, result)
         if time.time() - self._last_backup > BACKUP_EVERY:
             self.archive.backup()
             self._last_backup = time.time()
 
-    def _log(self, candidate: Candidate) -> None:
-        counts = self.archive.counts()
-        best = self.archive.best(1, self.settings.target.mode)
-        base = self.archive.baseline()
-        metric = self.settings.target.metric
-        fmt = (lambda v: 'n/a' if v is None or not math.isfinite(v)
-               else f'{v:.2f}')
-        reason = candidate.reason if candidate.status != 'equivalent' \
-            else None
-        self.logger.info(
-            f'[{sum(counts[s] for s in TRAINED)}/'
-            f'{self.settings.evaluations} '
-            f'trainings] #{candidate.id} {candidate.status} {metric}='
-            f'{fmt(candidate.score)} (best '
-            f'{fmt(best[0]["score"] if best else None)}, baseline '
-            f'{fmt(base["score"] if base else None)}) | generated '
-            f'{self.stats["generated"]}: rejected {counts["rejected"]}, '
-            f'equivalent {counts["equivalent"]}, trained {counts["trained"]},'
-            f' diverged {counts["diverged"]}, failed {counts["failed"]} | '
-            f'{candidate.t_train or 0.0:.1f}s {candidate.key}'
-            + (f' ({reason})' if reason else ''))
+    def _log(self, candidate: Candidate,
+             result: Optional[ProxyResult] = None) -> None:
+        """One line per evaluated candidate (per rung training, with its
+        ``result``, when trainings have rungs)."""
+        self.logger.info(log_line(self, candidate, result))
         self.observers.on_candidate(self, candidate)
 
     # -- the loop ----------------------------------------------------------
     def _requeue(self) -> int:
-        """Submit the candidates that were in flight when the search
-        stopped; returns how many."""
+        """Submit the trainings that were in flight when the search stopped
+        (new candidates, and promotions to a longer rung); returns how
+        many."""
         rows = self.archive.rows('running')
         for row in rows:
             self.logger.info(f're-queueing candidate #{row["id"]} (in flight '
                              f'when the search stopped)')
-            self.executor.submit(Candidate.from_row(row))
-        return len(rows)
+            self._submit(Candidate.from_row(row), 0)
+        rungs = self.archive.rung_rows('running') if self.ladder else []
+        for rung in rungs:
+            self.logger.info(
+                f're-queueing the rung-{rung["rung"]} training of candidate '
+                f'#{rung["candidate"]} (in flight when the search stopped)')
+            self._submit(Candidate.from_row(self.archive.get(
+                rung['candidate'])), rung['rung'])
+        return len(rows) + len(rungs)
 
     def run(self) -> Dict:
         """Run (or resume) until the evaluation budget is spent; returns the
@@ -265,7 +322,7 @@ class LossSearch:
                     self.cfg, make_exporter(getattr(self, 'rejection', None)))
                 self.observers.on_finish(self, summary)
         except SearchInterrupted as stop:
-            stop.evaluated = self.archive.num_trained()
+            stop.evaluated = trainings_done(self.archive, self.settings)
             self.logger.warning(str(stop))
             raise
         finally:
@@ -278,8 +335,15 @@ class LossSearch:
         in_flight = self._requeue()
         self._started, self._spent = time.time(), self.stats.get('seconds', 0)
         while True:
-            while in_flight < self.executor.capacity and self._may_propose(
-                    in_flight):
+            while in_flight < self.executor.capacity:
+                promotion = self._promotion()
+                if promotion is not None:
+                    if not self._may_propose(promotion.iterations, False):
+                        break
+                    in_flight += self._promote(promotion)
+                    continue
+                if not self._may_propose(self._length()):
+                    break
                 in_flight += self.step()
             if in_flight == 0:
                 break
@@ -290,18 +354,22 @@ class LossSearch:
             self.verdicts = Reevaluation(self.archive, self.settings,
                                          self.logger).run(self.executor)
 
-    def _may_propose(self, in_flight: int) -> bool:
-        """Whether the budget allows another candidate: trainings (the
-        equivalent ones are free), wall hours, and a search space that
-        still gives new losses."""
+    def _may_propose(self, cost: int, new: bool = True) -> bool:
+        """Whether the budget allows another training of ``cost``
+        iterations: full-length trainings (the equivalent ones are free; a
+        rung costs its share of one), wall hours, and (for a ``new``
+        candidate) a search space that still gives new losses."""
         budget = self.settings.budget
+        full = self.settings.proxy.max_iters
         self.stats['seconds'] = self._spent + time.time() - self._started
-        if self.archive.num_trained() + in_flight >= budget.evaluations:
+        spent = self.archive.num_trained() * full if self.ladder is None \
+            else self.archive.rung_iterations()
+        if spent + self._holding + cost > budget.evaluations * full:
             return False
         if budget.hours and self.stats['seconds'] >= budget.hours * 3600:
             self.logger.info(f'budget: {budget.hours} h spent')
             return False
-        if self.stats.get('equivalent_run', 0) >= EQUIVALENT_RUN:
+        if new and self.stats.get('equivalent_run', 0) >= EQUIVALENT_RUN:
             self.logger.warning(
                 f'{EQUIVALENT_RUN} candidates in a row were equivalent to '
                 f'archived ones: the search space gives no new losses; '

@@ -3,7 +3,8 @@
 The protocol: :meth:`AgingEvolution.plan` asks what the next candidate is
 made of (a parent and the branches to draw), :meth:`~AgingEvolution.draw`
 draws a branch's tree, :meth:`~AgingEvolution.tell` reports an evaluated
-candidate's score, and :attr:`~AgingEvolution.result` is the best so far.
+candidate's score (:meth:`~AgingEvolution.update` its score on a longer
+training rung), and :attr:`~AgingEvolution.result` is the best so far.
 The searcher owns its one RNG; :meth:`~AgingEvolution.checkpoint` and
 :meth:`~AgingEvolution.rewind` let screening draw ahead in batches and
 come back, so that results never depend on the batch size. Its state
@@ -62,6 +63,9 @@ class AgingEvolution:
     The first ``population`` evaluated individuals are random; afterwards each
     proposal mutates the best of a tournament of ``tournament`` x population
     members (at least 2) drawn from the newest ``window`` evaluated ones.
+    Members rank by (training rung, score): with multi-fidelity promotion a
+    score of a longer rung beats any score of a shorter one (without it
+    every member is on rung 0 and the score alone ranks).
 
     Args:
         spaces: {branch: SearchSpace}; the order fixes the individual's.
@@ -88,16 +92,20 @@ class AgingEvolution:
         self.rng = np.random.default_rng(seed)
         #: (candidate id, individual key json, score), newest last.
         self.population: deque = deque(maxlen=evolution.window)
+        #: {candidate id: rung} of the members scored on a rung above 0.
+        self.rungs: Dict[int, int] = {}
         self._told = 0
+
+    def _fitness(self, member: tuple) -> Tuple[int, float]:
+        sign = 1 if self.mode == 'max' else -1
+        return self.rungs.get(member[0], 0), sign * member[2]
 
     def _tournament(self) -> Tuple[int, Individual]:
         size = max(2, math.ceil(self.evolution.tournament *
                                 len(self.population)))
         size = min(size, len(self.population))
         picks = self.rng.choice(len(self.population), size, replace=False)
-        sign = 1 if self.mode == 'max' else -1
-        best = max((self.population[i] for i in picks),
-                   key=lambda m: sign * m[2])
+        best = max((self.population[i] for i in picks), key=self._fitness)
         return best[0], Individual.from_json(best[1])
 
     def plan(self) -> Proposal:
@@ -148,20 +156,36 @@ class AgingEvolution:
             for b in self.spaces})
 
     def tell(self, candidate_id: int, individual: Individual,
-             score: float) -> None:
-        """Add an evaluated individual (the oldest ages out of the window)."""
+             score: float, rung: int = 0) -> None:
+        """Add an evaluated individual, scored on training ``rung`` (the
+        oldest member ages out of the window)."""
+        if len(self.population) == self.population.maxlen:
+            self.rungs.pop(self.population[0][0], None)
         self.population.append((candidate_id, individual.to_json(),
                                 float(score)))
+        if rung:
+            self.rungs[candidate_id] = rung
         self._told += 1
+
+    def update(self, candidate_id: int, score: float, rung: int) -> None:
+        """A member's new score, on a longer training ``rung`` (it keeps its
+        age; nothing happens if it has aged out of the window)."""
+        for i, member in enumerate(self.population):
+            if member[0] == candidate_id:
+                self.population[i] = (member[0], member[1], float(score))
+                if rung:
+                    self.rungs[candidate_id] = rung
+                else:
+                    self.rungs.pop(candidate_id, None)
+                return
 
     @property
     def result(self) -> EvolutionResult:
-        """The best member of the window (by ``mode``) and how many
-        candidates were told since this object was made."""
+        """The best member of the window (by rung, then score by ``mode``)
+        and how many candidates were told since this object was made."""
         if not self.population:
             return EvolutionResult(None, None, self._told)
-        sign = 1 if self.mode == 'max' else -1
-        best = max(self.population, key=lambda m: sign * m[2])
+        best = max(self.population, key=self._fitness)
         return EvolutionResult(best[0], best[2], self._told)
 
     def checkpoint(self) -> dict:
@@ -174,10 +198,12 @@ class AgingEvolution:
         self.rng.bit_generator.state = checkpoint
 
     def get_state(self) -> dict:
-        """JSON-serialisable state: RNG and the population window."""
+        """JSON-serialisable state: RNG, the population window and its
+        members' rungs (those above 0)."""
         return dict(rng=self.rng.bit_generator.state,
                     population=[list(m) for m in self.population],
-                    seeded=self.seeded)
+                    seeded=self.seeded, rungs={
+                        str(k): v for k, v in self.rungs.items()})
 
     def set_state(self, state: dict) -> None:
         """Restore :meth:`get_state`'s output."""
@@ -185,3 +211,4 @@ class AgingEvolution:
         self.seeded = state.get('seeded', 0)
         self.population.clear()
         self.population.extend(tuple(m) for m in state['population'])
+        self.rungs = {int(k): v for k, v in state.get('rungs', {}).items()}

@@ -13,6 +13,7 @@ A search config is an ordinary proxy training config plus::
         rejection=dict(samples=5, eta=0.6, steps=100, lr=0.1),
         proxy=dict(max_iters=200),
         budget=dict(evaluations=100),
+        fidelity=dict(rungs=None, reduction=4),  # e.g. rungs=(0.25, 1.0)
         executor=dict(type='local'),
         top_k=5,
         seed=0)
@@ -25,7 +26,7 @@ from mmengine.registry import MODELS
 from ...graph import SearchSpace, Tree
 from ...losses import SearchedLoss
 from ...registry import EXECUTORS
-from .sections import Budget, Verdict
+from .sections import Budget, Fidelity, Verdict
 from .validation import (check_choice, check_eta, check_int, check_keys,
                          check_loss_config, check_number)
 
@@ -229,6 +230,7 @@ class SearchSettings:
     seed: int
     budget: Budget = Budget()
     verdict: Verdict = Verdict(seeds=0)
+    fidelity: Fidelity = Fidelity()
     #: {branch: (tree, ...)}: given trees of the initial population.
     seed_trees: Dict = field(default_factory=dict)
     #: an mmengine visualizer config that logs the search (its
@@ -252,7 +254,7 @@ class SearchSettings:
         _check_keys('', search, [
             'target', 'branches', 'space', 'evolution', 'rejection', 'proxy',
             'budget', 'executor', 'top_k', 'seed', 'verdict', 'seed_trees',
-            'visualizer'
+            'visualizer', 'fidelity'
         ])
         rejection = _dataclass_from(Rejection, 'rejection',
                                     search.get('rejection'))
@@ -310,7 +312,10 @@ class SearchSettings:
             budget=budget,
             verdict=_dataclass_from(Verdict, 'verdict', search.get('verdict')),
             seed_trees=seed_trees,
-            visualizer=_visualizer(search.get('visualizer')))
+            visualizer=_visualizer(search.get('visualizer')),
+            fidelity=_dataclass_from(Fidelity, 'fidelity',
+                                     search.get('fidelity')))
+        settings.fidelity.iterations(settings.proxy.max_iters)  # validates
         for branch in settings.branches:
             branch.search_space(settings.space)  # validates ops / limits
         return settings

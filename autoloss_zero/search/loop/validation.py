@@ -58,6 +58,22 @@ def check_choice(key: str, value, choices: Iterable) -> None:
         _fail(key, value, f'one of {choices}')
 
 
+def check_rungs(key: str, value) -> None:
+    """A ladder of training lengths: increasing fractions in (0, 1], the
+    last 1.0 (the full length), or None (a single rung)."""
+    expected = ('None or increasing fractions of search.proxy.max_iters in '
+                '(0, 1], the last 1.0, e.g. (0.25, 1.0)')
+    if value is None:
+        return
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        _fail(key, value, expected)
+    rungs = list(value)
+    if not rungs or any(isinstance(r, bool) or not isinstance(r, Real)
+                        or not 0 < r <= 1 for r in rungs) or rungs[-1] != 1 \
+            or any(a >= b for a, b in zip(rungs, rungs[1:])):
+        _fail(key, value, expected)
+
+
 def check_eta(key: str, value) -> None:
     """A rejection threshold: a gain of a metric in [0, 1] lies in [-1, 1],
     so a threshold above 1 can never be reached."""

@@ -19,7 +19,9 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 from ...graph import Tree, formula, to_latex
+from ..loop.fidelity import budget_spent
 from .loss_curves import load_losses, plot_losses
+from .progress import budget_text
 
 #: the reference loss of the curves: cross-entropy, as a tree.
 CE_TREE = 'neg(mul(y,log(yhat)))'
@@ -94,7 +96,7 @@ def _image(path: Path, alt: str) -> str:
             f'missing)</p>')
 
 
-def counts_table(counts: Dict[str, int], trainings: int,
+def counts_table(counts: Dict[str, int], trainings,
                  budget: int) -> str:
     """The counts by status as an HTML table."""
     rows = ''.join(f'<tr><th>{_e(status)}</th><td>{n}</td></tr>'
@@ -110,6 +112,8 @@ def loss_article(rank: int, row: Dict, trees: Dict[str, str], metric: str,
     """One top-k loss: score, verdict, formulas, curves, retrain command."""
     score = row['score']
     head = f'#{rank}: candidate {row["id"]}, proxy {metric} {_fmt(score)}'
+    if row.get('rung') is not None:
+        head += f' (rung {row["rung"]})'
     if score is not None and base_score is not None:
         head += f' ({score - base_score:+.4g} vs baseline {_fmt(base_score)})'
     parts = [f'<article id="top{rank}"><h3>{_e(head)}</h3>']
@@ -164,7 +168,8 @@ def write_html_report(work_dir, archive, settings, best: List[Dict],
         '<section id="summary"><h2>Summary</h2><pre>'
         + _e('\n'.join(summary_lines)) + '</pre></section>',
         '<section id="counts"><h2>Candidates</h2>' + counts_table(
-            archive.counts(), archive.num_trained(), settings.evaluations)
+            archive.counts(), budget_text(budget_spent(archive, settings)),
+            settings.evaluations)
         + '</section>',
         '<section id="progress"><h2>Progress</h2>'
         + _image(work_dir / 'progress.png', 'search progress')

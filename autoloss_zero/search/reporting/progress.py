@@ -4,7 +4,7 @@ the best score against the baseline, the screening rate.
 On a terminal it is a ``rich`` bar kept below the log lines (the search
 log's console lines are routed above it); elsewhere (a file, a pipe, a
 test) it prints one plain line per proxy training, adding to the log's line
-only what that lacks: elapsed time and ETA.
+(:func:`log_line`) only what that lacks: elapsed time and ETA.
 """
 import logging
 import math
@@ -19,6 +19,7 @@ from rich.progress import (BarColumn, MofNCompleteColumn, Progress,
 from rich.text import Text
 
 from ..archive import TRAINED
+from ..loop.fidelity import budget_spent, trainings_done
 from ..loop.observers import SearchObserver
 
 
@@ -37,6 +38,47 @@ def clock_text(seconds: Optional[float]) -> str:
 def _fmt(value: Optional[float]) -> str:
     return 'n/a' if value is None or not math.isfinite(value) else \
         f'{value:.2f}'
+
+
+def budget_text(spent) -> str:
+    """Trainings spent: ``3`` (a count), ``2.25`` (full-length trainings of
+    a multi-fidelity search)."""
+    return str(spent) if isinstance(spent, int) else f'{spent:.2f}'
+
+
+def log_line(search, candidate, result=None) -> str:
+    """The search log's line for an evaluated ``candidate``: budget spent,
+    outcome, best and baseline, counts, seconds. With multi-fidelity
+    promotion (``search.ladder``) a training's line names its rung and
+    ``result`` (a rung's outcome; the candidate may keep an older one)."""
+    archive, settings, ladder = search.archive, search.settings, \
+        search.ladder
+    counts = archive.counts()
+    best = archive.best(1, settings.target.mode)
+    base = archive.baseline()
+    outcome = candidate if result is None else result
+    reason = outcome.reason if candidate.status != 'equivalent' else None
+    if ladder is None:
+        done = (f'{sum(counts[s] for s in TRAINED)}/{settings.evaluations} '
+                f'trainings')
+        what = candidate.status
+    else:
+        done = (f'{budget_text(budget_spent(archive, settings))}/'
+                f'{settings.evaluations} trainings, '
+                f'{trainings_done(archive, settings)} rung trainings')
+        what = 'equivalent' if result is None else (
+            f'rung {candidate.rung}/{ladder.top} ({candidate.iterations} it)'
+            f' {result.status}')
+    seconds = candidate.t_train if result is None else result.seconds
+    return (f'[{done}] #{candidate.id} {what} {settings.target.metric}='
+            f'{_fmt(outcome.score)} (best '
+            f'{_fmt(best[0]["score"] if best else None)}, baseline '
+            f'{_fmt(base["score"] if base else None)}) | generated '
+            f'{search.stats["generated"]}: rejected {counts["rejected"]}, '
+            f'equivalent {counts["equivalent"]}, trained {counts["trained"]},'
+            f' diverged {counts["diverged"]}, failed {counts["failed"]} | '
+            f'{seconds or 0.0:.1f}s {candidate.key}'
+            + (f' ({reason})' if reason else ''))
 
 
 class SearchProgress(SearchObserver):
@@ -82,7 +124,7 @@ class SearchProgress(SearchObserver):
     def on_start(self, search) -> None:
         settings = search.settings
         self._start = self.clock()
-        self._trained_at_start = search.archive.num_trained()
+        self._trained_at_start = budget_spent(search.archive, settings)
         self._first = self._latest = None
         hours = getattr(settings.budget, 'hours', None)
         self._hours_left = (hours * 3600 - search.stats.get('seconds', 0.0)
@@ -106,7 +148,7 @@ class SearchProgress(SearchObserver):
 
     def on_candidate(self, search, candidate) -> None:
         self._screening = ''
-        trained = search.archive.num_trained()
+        trained = budget_spent(search.archive, search.settings)
         if trained > (self._latest or (0, self._trained_at_start))[1]:
             self._latest = (self.clock(), trained)
             self._first = self._first or self._latest
@@ -146,7 +188,8 @@ class SearchProgress(SearchObserver):
         """Trainings, budget, best and baseline scores, elapsed and ETA
         seconds (None before the first training of this run)."""
         archive, settings = search.archive, search.settings
-        trained, total = archive.num_trained(), settings.evaluations
+        trained, total = budget_spent(archive, settings), \
+            settings.evaluations
         now = self.clock()
         elapsed = now - self._start
         eta = None
@@ -169,7 +212,8 @@ class SearchProgress(SearchObserver):
     @staticmethod
     def plain_line(state: Dict) -> str:
         """The line printed per training when not on a terminal."""
-        line = (f'[{state["trained"]}/{state["total"]} trainings] elapsed '
+        line = (f'[{budget_text(state["trained"])}/{state["total"]} '
+                f'trainings] elapsed '
                 f'{clock_text(state["elapsed"])}, ETA '
                 f'{clock_text(state["eta"])}')
         return line + _versus(state)

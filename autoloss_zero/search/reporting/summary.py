@@ -6,6 +6,7 @@ from typing import Callable, Dict, List, Optional
 
 from ...graph import Tree, formula
 from ..archive import Archive
+from ..loop.fidelity import budget_spent, rung_counts, trainings_done
 from ..loop.settings import SearchSettings
 from ..verdict import PairedComparison, load_verdicts
 from ..verdict.reevaluation import seed_scores
@@ -44,7 +45,8 @@ def write_report(archive: Archive, settings: SearchSettings, work_dir,
     for rank, row in enumerate(best, 1):
         (best_dir / f'top{rank}.py').write_text(loss_snippet(
             row, settings, rank, base_score, cfg, verdicts.get(row['id']),
-            exporter))
+            exporter, runs='one run' if row.get('rung') is None else
+            f'one run, rung {row["rung"]}'))
     plot_progress(archive, settings, work_dir / 'progress.png')
     if verdicts:
         scores = seed_scores(archive,
@@ -54,8 +56,10 @@ def write_report(archive: Archive, settings: SearchSettings, work_dir,
                      settings.target.metric, work_dir / 'verdict.png')
     counts = archive.counts()
     summary = dict(counts=counts, baseline=base_score,
-                   trainings=archive.num_trained(),
+                   trainings=trainings_done(archive, settings),
+                   spent=budget_spent(archive, settings),
                    best=[dict(id=r['id'], score=r['score'],
+                              rung=r.get('rung'),
                               trees=json.loads(r['trees']),
                               verdict=verdicts[r['id']].to_dict()
                               if r['id'] in verdicts else None)
@@ -86,11 +90,24 @@ def _fmt(value) -> str:
 def _summary_lines(archive, settings, best, base_score, verdicts):
     counts = archive.counts()
     metric = settings.target.metric
+    fidelity = settings.fidelity
+    spent = '' if not fidelity.enabled else \
+        f' = {budget_spent(archive, settings):.2f} full-length'
     lines = [f'search finished: {sum(counts.values()) - counts["baseline"]} '
-             f'candidates, {archive.num_trained()} proxy trainings (budget '
-             f'{settings.evaluations}; equivalent ones are free): ' +
+             f'candidates, {trainings_done(archive, settings)} proxy '
+             f'trainings{spent} (budget {settings.evaluations}; equivalent '
+             f'ones are free): ' +
              ', '.join(f'{k} {v}' for k, v in counts.items()
                        if k != 'baseline')]
+    if fidelity.enabled:
+        lengths = fidelity.iterations(settings.proxy.max_iters)
+        reached = rung_counts(archive.rung_rows(), len(lengths) - 1)
+        lines.append('rungs: ' + ', '.join(
+            f'{n} iterations {k} candidates'
+            for n, k in zip(lengths, reached))
+            + f' (reduction {fidelity.reduction})')
+        lines.append('top-k by rung reached, then score: ' + '; '.join(
+            f'#{r["id"]} rung {r["rung"]} {_fmt(r["score"])}' for r in best))
     if not best:
         return lines
     top = best[0]

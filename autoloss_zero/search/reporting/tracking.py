@@ -24,6 +24,7 @@ from typing import Dict, List, Optional
 from mmengine.registry import VISBACKENDS, VISUALIZERS
 
 from ...graph import Tree, formula
+from ..loop.fidelity import trainings_done
 from ..loop.observers import SearchObserver
 
 #: the counts of the archive logged with every evaluation.
@@ -118,8 +119,9 @@ class SearchTracker(SearchObserver):
                                   f'({exc!r}); tracking goes on without it')
 
     def on_candidate(self, search, candidate) -> None:
-        self.visualizer.add_scalars(self.scalars(search, candidate),
-                                    step=search.archive.num_trained())
+        self.visualizer.add_scalars(
+            self.scalars(search, candidate),
+            step=trainings_done(search.archive, search.settings))
 
     @staticmethod
     def scalars(search, candidate) -> Dict[str, float]:
@@ -137,7 +139,7 @@ class SearchTracker(SearchObserver):
 
     def on_finish(self, search, summary: Dict) -> None:
         text = '\n'.join(top_k_lines(summary, search.settings.target.metric))
-        step = search.archive.num_trained()
+        step = trainings_done(search.archive, search.settings)
         for backend in self.backends:
             add_text = getattr(backend.experiment, 'add_text', None)
             if callable(add_text):

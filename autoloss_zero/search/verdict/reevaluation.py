@@ -61,10 +61,7 @@ class Reevaluation:
                 in_flight += 1
             for candidate, result in executor.wait():
                 in_flight -= 1
-                self.archive.finish_seed_run(candidate.id, dict(
-                    status=result.status, score=result.score,
-                    metrics=result.metrics, reason=result.reason,
-                    t_train=result.seconds))
+                self.archive.finish_seed_run(candidate.id, result.columns())
                 what = 'baseline' if candidate.is_baseline else \
                     candidate.key
                 self.logger.info(f'verdict: seed {candidate.seed} {what} '

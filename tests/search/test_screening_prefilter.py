@@ -131,11 +131,12 @@ def test_no_first_gain(gain, eta, expected):
 
 
 @pytest.mark.parametrize('bests,eta,expected', [
-    ([0.0, 0.05, 0.05, 0.05], 0.3, True),  # stuck at 'all background'
-    ([0.0, 0.0, 0.0], 0.6, True),  # never moved
+    ([0.0, 0.05, 0.05, 0.05, 0.05], 0.3, True),  # stuck at 'all background'
+    ([0.0, 0.0, 0.0, 0.0], 0.6, True),  # never moved
     ([0.0, 0.01, 0.02, 0.08], 0.6, False),  # a late starter
-    ([0.0, 0.3, 0.3, 0.3], 0.6, True),
-    ([0.0, 0.3], 0.6, False),  # too early to tell
+    ([0.0, 0.002, 0.002, 0.002, 0.03], 0.6, False),  # a plateau, then up
+    ([0.0, 0.3, 0.3, 0.3, 0.3], 0.6, True),
+    ([0.0, 0.3, 0.3], 0.6, False),  # too early to tell
     ([0.0, 0.1, 0.1, float('nan')], 0.6, False),
 ])
 def test_stalled(bests, eta, expected):

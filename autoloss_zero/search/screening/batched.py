@@ -28,7 +28,7 @@ from .result import Screening
 #: The pre-test's patience in checks: a tree whose best gain has not risen
 #: by ``eta * STALL_FRACTION`` over the last ``PATIENCE`` checks is
 #: abandoned.
-PATIENCE = 2
+PATIENCE = 3
 STALL_FRACTION = 0.01
 #: Steps after which the first-gain pre-test looks at the metric.
 FIRST_LOOK = 5
@@ -60,7 +60,7 @@ def stalled(bests: Sequence[float], eta: float) -> bool:
         bool: True when the best gain rose by less than ``eta / 100`` over
         the last :data:`PATIENCE` checks.
 
-    >>> stalled([0.0, 0.05, 0.05, 0.05], eta=0.3)
+    >>> stalled([0.0, 0.05, 0.05, 0.05, 0.05], eta=0.3)
     True
     >>> stalled([0.0, 0.01, 0.02, 0.08], eta=0.6)
     False

@@ -66,6 +66,8 @@ def test_default_and_robust_losses_are_kept(calls, tree):
     (_softmax_calls, 'tanh(mul(inv(yhat),square(y)))'),
     # singular at the target
     (_box_calls, 'inv(abs(sub(yhat,y)))'),
+    # a clamped singularity: log(y) = 0 where y = 1 (a 1e12 scale)
+    (_sigmoid_calls, 'mul(mean_c(inv(yhat)),inv(log(y)))'),
 ])
 def test_exploding_gradients_are_rejected(calls, tree):
     reason = unstable_reason(calls(), Tree.parse(tree))

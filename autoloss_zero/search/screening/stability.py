@@ -14,9 +14,12 @@ target by margins m (:data:`MARGINS`, :meth:`Probe.toward_target`): for a
 softmax prediction the target class's logit is raised by m; for a sigmoid
 one the logit moves by m toward the 0/1 target; a raw prediction (box
 deltas, heatmaps) moves to ``2^-m`` of its distance to the target. The
-tree is rejected when its loss or gradient is not finite there, or when the
+tree is rejected when its loss or gradient is not finite there, when the
 gradient's norm exceeds :data:`MAX_GROWTH` times its norm at the captured
-logits. Cross-entropy's gradient shrinks along this path (to 0.001x at
+logits, or when it exceeds :data:`MAX_GRADIENT` anywhere on the path, the
+captured logits included: a clamped singularity such as ``inv(log(y))``
+(``log(1) = 0``) scales the loss by 1e12, which Adam's scale-free steps in
+screening do not feel and an SGD training step does. Cross-entropy's gradient shrinks along this path (to 0.001x at
 m = 8), L1's and L2's stay at most 1x. The false-reject cost (accepted
 trees that trained without diverging) is measured by
 ``benchmarks/diverged_fraction.py`` and ``benchmarks/screening_agreement.py``;
@@ -35,6 +38,9 @@ MARGINS = (1.0, 2.0, 4.0, 8.0)
 #: captured logits (trees that trained: at most 1.6x; trees that diverged:
 #: 40x and more).
 MAX_GROWTH = 10.0
+#: Largest allowed gradient norm (cross-entropy's is about 0.04 on the demo
+#: R-CNN captures; accepted trees with a clamped singularity: 1e9 and more).
+MAX_GRADIENT = 1e4
 
 
 def _gradient_norm(calls, logits: Sequence[torch.Tensor],
@@ -61,6 +67,10 @@ def unstable_reason(calls: Sequence[Tuple], tree: Tree) -> Optional[str]:
     start = _gradient_norm(calls, [c.logits for _, c in calls], tree)
     if not start:
         return None  # the protocol's checks have ruled on this already
+    if start > MAX_GRADIENT:
+        return (f'unstable: gradient norm {start:.3g} at the captured logits '
+                f'(> {MAX_GRADIENT:g}: a clamped singularity; stability '
+                f'pre-test; search.rejection.exact=True skips it)')
     for margin in MARGINS:
         moved = [p.toward_target(c, c.logits, margin) for p, c in calls]
         norm = _gradient_norm(calls, moved, tree)
@@ -68,7 +78,7 @@ def unstable_reason(calls: Sequence[Tuple], tree: Tree) -> Optional[str]:
             return (f'unstable: non-finite loss or gradient at margin '
                     f'{margin:g} toward the target (stability pre-test; '
                     f'search.rejection.exact=True skips it)')
-        if norm > MAX_GROWTH * start:
+        if norm > MAX_GROWTH * start or norm > MAX_GRADIENT:
             return (f'unstable: the gradient grows {norm / start:.3g}x at '
                     f'margin {margin:g} toward the target (> {MAX_GROWTH:g}x;'
                     f' stability pre-test; search.rejection.exact=True '

@@ -128,3 +128,20 @@ def test_protocol_rejects_unstable_passing_trees_unless_switched_off():
 def test_stability_must_be_a_bool():
     with pytest.raises(ValueError, match='search.rejection.stability'):
         Rejection(stability='no')
+
+
+def test_first_gain_pretest_only_where_the_probe_allows_it():
+    """Minimising y * yhat lowers the target class: abandoned after the
+    first steps, unless the branch's probe opts out (a coarse metric such
+    as PCK): then it runs on."""
+    from autoloss_zero.search.screening.batched import FIRST_LOOK
+    from autoloss_zero.search.screening.probes import HeatmapProbe
+    assert HeatmapProbe.first_look is False
+    tree = Tree.parse('mul(y,yhat)')
+    rejection = _rejection()
+    assert rejection.screen_branch('cls', tree).steps == FIRST_LOOK
+    (probe, _), = rejection.captured['cls']
+    probe.first_look = False
+    later = rejection.screen_branch('cls', tree)
+    assert not later.passed and later.steps > FIRST_LOOK
+    assert 'no metric gain' not in later.reason

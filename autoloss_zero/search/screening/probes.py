@@ -32,6 +32,11 @@ class Probe:
         head: the head module that owns it (None if unknown).
     """
 
+    #: whether the metric is fine enough for the first-gain pre-test (a
+    #: tree whose descent moves it not at all in 5 steps is abandoned):
+    #: measured per branch by ``benchmarks/screening_agreement.py``.
+    first_look: bool = True
+
     def __init__(self, module: SearchedLoss, head: Optional[nn.Module] = None):
         self.module = module
 
@@ -180,6 +185,10 @@ class MaskProbe(Probe):
 @PROBES.register_module(name='SearchedHeatmapLoss')
 class HeatmapProbe(Probe):
     """PCK: argmax within 2 px of the target's argmax."""
+
+    # An argmax per keypoint often moves only after 10-30 steps: the
+    # first-gain pre-test rejected 4 of 11 accepted random trees here.
+    first_look = False
 
     def score(self, canvas, logits, metric=None):
         weights = canvas.meta['keypoint_weights']

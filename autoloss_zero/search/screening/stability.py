@@ -19,11 +19,13 @@ gradient's norm exceeds :data:`MAX_GROWTH` times its norm at the captured
 logits, or when it exceeds :data:`MAX_GRADIENT` anywhere on the path, the
 captured logits included: a clamped singularity such as ``inv(log(y))``
 (``log(1) = 0``) scales the loss by 1e12, which Adam's scale-free steps in
-screening do not feel and an SGD training step does. Cross-entropy's gradient shrinks along this path (to 0.001x at
-m = 8), L1's and L2's stay at most 1x. The false-reject cost (accepted
-trees that trained without diverging) is measured by
-``benchmarks/diverged_fraction.py`` and ``benchmarks/screening_agreement.py``;
-``search.rejection.exact=True`` switches the pre-test off.
+screening do not feel and an SGD training step does. Cross-entropy's
+gradient shrinks along this path (to 0.001x at m = 8), L1's and L2's stay
+at most 1x. The false-reject cost (accepted trees that trained without
+diverging) is measured by ``benchmarks/diverged_fraction.py``;
+``benchmarks/screening_agreement.py`` counts the accepted trees it
+rejects. ``search.rejection.exact=True`` or ``stability=False`` switches
+the pre-test off.
 """
 import math
 from typing import Optional, Sequence, Tuple

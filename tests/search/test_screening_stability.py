@@ -130,18 +130,19 @@ def test_stability_must_be_a_bool():
         Rejection(stability='no')
 
 
-def test_first_gain_pretest_only_where_the_probe_allows_it():
+def test_abandonment_only_where_the_probe_allows_it():
     """Minimising y * yhat lowers the target class: abandoned after the
     first steps, unless the branch's probe opts out (a coarse metric such
-    as PCK): then it runs on."""
+    as PCK): then it runs every step."""
     from autoloss_zero.search.screening.batched import FIRST_LOOK
     from autoloss_zero.search.screening.probes import HeatmapProbe
-    assert HeatmapProbe.first_look is False
+    assert HeatmapProbe.may_abandon is False
     tree = Tree.parse('mul(y,yhat)')
     rejection = _rejection()
     assert rejection.screen_branch('cls', tree).steps == FIRST_LOOK
     (probe, _), = rejection.captured['cls']
-    probe.first_look = False
+    probe.may_abandon = False
     later = rejection.screen_branch('cls', tree)
-    assert not later.passed and later.steps > FIRST_LOOK
-    assert 'no metric gain' not in later.reason
+    assert not later.passed and later.steps == 30
+    gain = later.gains['cls']
+    assert later.reason == f'cls: metric gain {gain:.3f} < eta 0.3'

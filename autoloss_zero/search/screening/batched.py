@@ -97,16 +97,15 @@ def optimise(branch: str, calls, trees: Sequence[Tree], settings, eta: float,
         eta: the branch threshold.
         start: the branch metric of the captured logits.
         score: ``score(logits) -> float``, the branch metric.
-        abandon: apply the stall pre-test at the checks, and the
-            first-gain pre-test where every call's probe allows it
-            (``Probe.first_look``).
+        abandon: apply the first-gain and the stall pre-tests, where
+            every call's probe allows them (``Probe.may_abandon``).
 
     Returns:
         list[Screening]: one per tree, in order; each exactly what the
         paper's loop gives the tree alone (up to the pre-test's
         abandonment).
     """
-    first_look = abandon and all(p.first_look for p, _ in calls)
+    abandon = abandon and all(p.may_abandon for p, _ in calls)
     runs = [_Run(i, tree, calls) for i, tree in enumerate(trees)]
     results: List[Optional[Screening]] = [None] * len(runs)
     optimizer = adam([z for run in runs for z in run.logits], settings.lr)
@@ -163,7 +162,7 @@ def optimise(branch: str, calls, trees: Sequence[Tree], settings, eta: float,
                     gz.clone(memory_format=torch.contiguous_format)
         optimizer.step()
         last = step + 1 == settings.steps
-        if first_look and step + 1 == FIRST_LOOK and not last:
+        if abandon and step + 1 == FIRST_LOOK and not last:
             live = _first_look(live, score, start, eta, reject)
             if not live:
                 break

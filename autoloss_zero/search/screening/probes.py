@@ -32,10 +32,10 @@ class Probe:
         head: the head module that owns it (None if unknown).
     """
 
-    #: whether the metric is fine enough for the first-gain pre-test (a
-    #: tree whose descent moves it not at all in 5 steps is abandoned):
-    #: measured per branch by ``benchmarks/screening_agreement.py``.
-    first_look: bool = True
+    #: whether the metric is fine enough for the abandonment pre-tests (no
+    #: gain after 5 steps, a stalled gain): measured per branch by
+    #: ``benchmarks/screening_agreement.py``.
+    may_abandon: bool = True
 
     def __init__(self, module: SearchedLoss, head: Optional[nn.Module] = None):
         self.module = module
@@ -186,9 +186,10 @@ class MaskProbe(Probe):
 class HeatmapProbe(Probe):
     """PCK: argmax within 2 px of the target's argmax."""
 
-    # An argmax per keypoint often moves only after 10-30 steps: the
-    # first-gain pre-test rejected 4 of 11 accepted random trees here.
-    first_look = False
+    # An argmax per keypoint often moves only after 10-40 steps: the
+    # first-gain pre-test rejected 4 of 11 accepted random trees here, the
+    # stall pre-test 1 of 11. Heatmap trees run the paper's loop.
+    may_abandon = False
 
     def score(self, canvas, logits, metric=None):
         weights = canvas.meta['keypoint_weights']

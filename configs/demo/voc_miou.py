@@ -7,6 +7,5 @@ search = dict(
     evolution=dict(population=8),
     # Screening is compute-bound: one process per core (1 thread each).
     rejection=dict(workers=2),
-    # 120 steps of 16 crops (~18 s on one thread): README, "The demo proxy"
-    proxy=dict(max_iters=120),
+    proxy=dict(max_iters=200),
     budget=dict(evaluations=20))

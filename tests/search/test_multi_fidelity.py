@@ -220,7 +220,6 @@ def fake_score(key: str, iterations: int) -> ProxyResult:
     return ProxyResult('trained', score, dict(mIoU=score), seconds=1.0)
 
 
-@EXECUTORS.register_module(name='fake_rungs', force=True)
 class FakeRungs(Executor):
     """Scores with :func:`fake_score`; ``stop`` (a class attribute: a
     function of the submitted candidate) interrupts the search as a kill
@@ -243,7 +242,6 @@ class FakeRungs(Executor):
         return done
 
 
-@EXECUTORS.register_module(name='fake_rungs_2', force=True)
 class FakeRungsTwo(FakeRungs):
     """Two workers; ``wait`` hands back the newest run only (the older one
     stays in flight)."""
@@ -254,6 +252,20 @@ class FakeRungsTwo(FakeRungs):
         done = self.done[-1:]
         self.done = self.done[:-1]
         return done
+
+
+FAKES = {'fake_rungs': FakeRungs, 'fake_rungs_2': FakeRungsTwo}
+
+
+@pytest.fixture(autouse=True, scope='module')
+def fake_executors():
+    """The fake executors, registered for this module's tests only (other
+    tests list the registered executor types)."""
+    for name, cls in FAKES.items():
+        EXECUTORS.register_module(name=name, module=cls, force=True)
+    yield
+    for name in FAKES:
+        EXECUTORS._module_dict.pop(name, None)
 
 
 def rung_config(tiny_data, budget=2, executor='fake_rungs', **fidelity):

@@ -76,3 +76,19 @@ def add_capture_arguments(parser) -> None:
     parser.add_argument('--settings', nargs='+', default=list(SETTINGS),
                         choices=list(SETTINGS))
     parser.add_argument('--seed', type=int, default=0)
+
+
+def first_passing(screen, branch, space, rng, batch, limit):
+    """Random trees of ``space`` drawn in batches of ``batch`` and screened
+    by ``screen`` (lists of (branch, tree)) until one passes: (the tree or
+    None after ``limit`` draws, the draws it took)."""
+    from autoloss_zero.graph import random_tree
+    draws = 0
+    while draws < limit:
+        trees = [random_tree(space, rng) for _ in range(batch)]
+        for tree, screening in zip(trees, screen([(branch, t)
+                                                  for t in trees])):
+            draws += 1
+            if screening.passed:
+                return tree, draws
+    return None, draws

@@ -22,27 +22,19 @@ import time
 
 import numpy as np
 import torch
-from _captures import SETTINGS, build_with_trainer
+from _captures import SETTINGS, build_with_trainer, first_passing
 
 
 def draw(rejection, settings, rng, batch=64):
     """One individual of trees that pass the screening, drawn branch by
-    branch; and the draws it took."""
-    from autoloss_zero.graph import random_tree
+    branch (as the random phase draws them)."""
     from autoloss_zero.search.loop.individual import Individual
-    trees, draws = {}, 0
+    trees = {}
     for spec in settings.branches:
-        space = spec.search_space(settings.space)
-        while spec.name not in trees:
-            batch_trees = [random_tree(space, rng) for _ in range(batch)]
-            screenings = rejection.screen_batch([(spec.name, t)
-                                                 for t in batch_trees])
-            for tree, screening in zip(batch_trees, screenings):
-                draws += 1
-                if screening.passed:
-                    trees[spec.name] = tree
-                    break
-    return Individual(trees), draws
+        trees[spec.name], _ = first_passing(
+            rejection.screen_batch, spec.name,
+            spec.search_space(settings.space), rng, batch, float('inf'))
+    return Individual(trees)
 
 
 def unstable(rejection, individual):
@@ -62,7 +54,7 @@ def measure(setting, args):
     rng = np.random.default_rng(args.seed)
     rows = []
     for k in range(args.individuals):
-        individual, draws = draw(rejection, settings, rng)
+        individual = draw(rejection, settings, rng)
         reason = unstable(rejection, individual)
         start = time.perf_counter()
         result = trainer.train(individual, args.iters)

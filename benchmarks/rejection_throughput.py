@@ -35,7 +35,7 @@ import time
 
 import numpy as np
 import torch
-from _captures import SETTINGS, add_capture_arguments
+from _captures import SETTINGS, add_capture_arguments, first_passing
 
 #: The branches of the Faster R-CNN search (its first individual is timed).
 FASTER = {'rpn_cls', 'rpn_reg', 'rcnn_cls', 'rcnn_reg'}
@@ -115,18 +115,10 @@ def _branch_rows(rejection, pool, space, branch, args):
 def _first_individual(screen, spaces, seed, batch, limit):
     """Seconds and draws until every branch has a passing random tree,
     ``screen`` screening lists of (branch, tree)."""
-    from autoloss_zero.graph import random_tree
     rng = np.random.default_rng(seed)
     draws, start = {}, time.perf_counter()
     for name, space in spaces.items():
-        draws[name] = 0
-        while draws[name] < limit:
-            trees = [random_tree(space, rng) for _ in range(batch)]
-            found = [s.passed for s in screen([(name, t) for t in trees])]
-            if any(found):
-                draws[name] += found.index(True) + 1
-                break
-            draws[name] += batch
+        _, draws[name] = first_passing(screen, name, space, rng, batch, limit)
     return time.perf_counter() - start, draws
 
 

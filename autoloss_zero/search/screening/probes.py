@@ -62,9 +62,8 @@ class Probe:
         """Rejection metric in [0, 1] of ``logits`` against the canvas."""
         raise NotImplementedError
 
-    @property
-    def activation(self) -> str:
-        """The activation producing ``yhat`` from the logits."""
+    def activation(self, logits: Tensor) -> str:
+        """The activation producing ``yhat`` from ``logits``."""
         return self.module.activation
 
     def target(self, canvas: Canvas) -> Tensor:
@@ -79,9 +78,10 @@ class Probe:
         ``2 ** -margin`` of the way left (so that, as for the others, the
         error shrinks exponentially with the margin)."""
         y = self.target(canvas).to(logits.dtype)
-        if self.activation == 'softmax':
+        activation = self.activation(logits)
+        if activation == 'softmax':
             return logits + margin * y
-        if self.activation == 'sigmoid':
+        if activation == 'sigmoid':
             return logits + margin * (2 * y - 1)
         return logits + (1 - 2.0**-margin) * (y - logits)
 
@@ -113,11 +113,9 @@ def probe_for(module: SearchedLoss, head: Optional[nn.Module] = None
 class SegProbe(Probe):
     """The target segmentation metric (mIoU, FWIoU, ...) of the logits."""
 
-    def toward_target(self, canvas, logits, margin):
+    def activation(self, logits):
         # binary heads (C = 1) use a sigmoid, the others a softmax
-        if logits.shape[1] == 1:
-            return logits + margin * (2 * self.target(canvas) - 1)
-        return logits + margin * self.target(canvas)
+        return 'sigmoid' if logits.shape[1] == 1 else 'softmax'
 
     def score(self, canvas, logits, metric=None):
         # (N, C, H, W) scores, or (N, 1, H, W) binary logits thresholded at 0

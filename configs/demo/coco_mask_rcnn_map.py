@@ -22,7 +22,7 @@ search = dict(
     # two screening processes: the random phase draws ~1e4 trees for the
     # RPN regression branch per candidate
     rejection=dict(workers=2),
-    # 100 iterations leave mmdet's own losses at segm mAP 0.001, too weak to
-    # rank losses; 300 reach 0.018 (65 s per proxy run on 2 cores)
+    # 300 iterations: mmdet's own losses reach segm mAP ~0.08 (~137 s per
+    # proxy training on one thread; README, "The demo proxies")
     proxy=dict(max_iters=300),
     budget=dict(evaluations=10))

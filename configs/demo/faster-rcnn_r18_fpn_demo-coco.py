@@ -28,4 +28,8 @@ val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader
 val_evaluator = dict(metric='bbox')
 test_evaluator = val_evaluator
-optim_wrapper = dict(optimizer=dict(lr=0.01))
+# AdamW learns ~3x the box mAP of SGD (lr 0.01) in the same steps from
+# scratch (README, "The demo proxies").
+optim_wrapper = dict(
+    optimizer=dict(
+        _delete_=True, type='AdamW', lr=1e-3, weight_decay=0.01, fused=True))

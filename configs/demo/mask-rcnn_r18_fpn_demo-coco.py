@@ -9,4 +9,8 @@ default_hooks = dict(
     logger=dict(interval=50, log_metric_by_epoch=False),
     checkpoint=dict(by_epoch=False, interval=200))
 randomness = dict(seed=0)
-optim_wrapper = dict(optimizer=dict(lr=0.01))
+# AdamW learns ~3x the box mAP of SGD (lr 0.01) in the same steps from
+# scratch (README, "The demo proxies").
+optim_wrapper = dict(
+    optimizer=dict(
+        _delete_=True, type='AdamW', lr=1e-3, weight_decay=0.01, fused=True))

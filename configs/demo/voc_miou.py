@@ -7,5 +7,6 @@ search = dict(
     evolution=dict(population=8),
     # Screening is compute-bound: one process per core (1 thread each).
     rejection=dict(workers=2),
-    proxy=dict(max_iters=200),
+    # 120 steps of 16 crops (~18 s on one thread): README, "The demo proxies"
+    proxy=dict(max_iters=120),
     budget=dict(evaluations=20))

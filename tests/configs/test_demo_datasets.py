@@ -15,7 +15,7 @@ SEG_TRAIN = ['LoadImageFromFile', 'LoadAnnotations', 'RandomResize',
 #: (train, val) batch size and pipeline transforms
 KINDS = {
     'data/demo_voc/VOCdevkit/VOC2012': dict(
-        type='PascalVOCDataset', batch=(4, 8),
+        type='PascalVOCDataset', batch=(16, 8),
         prefix=[dict(img_path='JPEGImages', seg_map_path='SegmentationClass')]
         * 2, ann_file=('ImageSets/Segmentation/train.txt',
                        'ImageSets/Segmentation/val.txt'),

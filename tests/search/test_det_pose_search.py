@@ -26,6 +26,8 @@ from mmengine.runner import Runner
 from autoloss_zero.search import LossSearch
 from autoloss_zero.search.execution.slots import apply_searched_loss
 from autoloss_zero.search.loop.settings import resolve_path
+from autoloss_zero.search.reporting.export import make_exporter
+from autoloss_zero.search.reporting.snippets import exported_tree
 
 from ..conftest import REPO, point_data_root
 from .conftest import script_proposals, tiny_search_config
@@ -129,18 +131,27 @@ def test_demo_search_end_to_end(demo_search, name):
         assert len(json.loads(row['trees'])) == 1
         branch = row['key'].split('=')[0]
         assert row['reason'].startswith(f'{branch}:')
-    # best/top1.py: one slot per branch path, building the searched module.
+    # best/top1.py: one slot per branch path, building the searched module
+    # of the exported tree (dead terms dropped; searched_losses keeps the
+    # searched trees).
     snippet = Config.fromfile(str(work_dir / 'best' / 'top1.py'))
     best = summary['best'][0]['trees']
     assert snippet.searched_losses == best
     assert set(snippet.searched_slots) == set(branches.values())
+    exported = _exported(search, best)
     for branch, path in branches.items():
         slot = snippet.searched_slots[path]
         assert slot['type'] == TYPES[branch]
-        assert slot['branch'] == branch and slot['tree'] == best[branch]
+        assert slot['branch'] == branch and slot['tree'] == exported[branch]
         assert slot['loss_weight'] == resolve_path(search.cfg, path).get(
             'loss_weight', 1.0)
-        assert str(MODELS.build(slot).tree) == best[branch]
+        assert str(MODELS.build(slot).tree) == exported[branch]
+
+
+def _exported(search, trees):
+    """{branch: the tree a snippet's slot holds for the searched tree}."""
+    exporter = make_exporter(search.rejection)
+    return {b: exported_tree(exporter, b, t)[0] for b, t in trees.items()}
 
 
 def test_snippet_drops_into_the_full_scale_config(demo_search, tiny_data,
@@ -153,7 +164,7 @@ def test_snippet_drops_into_the_full_scale_config(demo_search, tiny_data,
     full = Config.fromfile(str(REPO / 'configs' / 'coco_faster_rcnn_map.py'))
     full = point_data_root(full, tiny_data['coco'])
     cfg = apply_searched_loss(full, str(snippet))
-    best = summary['best'][0]['trees']
+    best = _exported(search, summary['best'][0]['trees'])
     for branch, path in DEMOS['faster'][2].items():
         slot, old = resolve_path(cfg, path), resolve_path(full, path)
         assert slot['type'] == TYPES[branch] and slot['tree'] == best[branch]

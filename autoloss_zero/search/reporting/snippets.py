@@ -43,14 +43,21 @@ def loss_snippet(row: Dict, settings: SearchSettings, rank: int,
     placed = dict(trees)
     for branch, tree in trees.items():
         if exporter is not None:
-            exported, scale, note = exporter(branch, tree)
-            placed[branch] = str(_scaled(Tree.parse(exported), scale))
+            placed[branch], note = exported_tree(exporter, branch, tree)
             lines.append(f'# {branch} exported: {note}')
     slots = searched_slots(placed, settings, cfg)
     lines += ['# Use: python tools/train.py CONFIG --loss THIS_FILE',
               f'searched_losses = {trees!r}',
               f'searched_slots = {_pretty(slots)}']
     return '\n'.join(lines) + '\n'
+
+
+def exported_tree(exporter: Exporter, branch: str, tree: str
+                  ) -> Tuple[str, str]:
+    """(the tree a snippet's slot holds for ``branch``'s searched ``tree``,
+    the export's note): dead terms dropped, the scale on the root."""
+    exported, scale, note = exporter(branch, tree)
+    return str(_scaled(Tree.parse(exported), scale)), note
 
 
 def _scaled(tree: Tree, scale: float) -> Tree:

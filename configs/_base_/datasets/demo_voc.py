@@ -23,6 +23,7 @@ test_pipeline = [
     dict(type='PackSegInputs')
 ]
 train_dataloader = dict(
+    batch_size=16,  # 16 crops of 64x64: README, "The demo proxies"
     num_workers=0,
     persistent_workers=False,
     dataset=dict(

@@ -1,7 +1,15 @@
 # Faster R-CNN, ResNet-18 (32 base channels) FPN: the CPU detection proxy.
 _base_ = 'mmdet::_base_/models/faster-rcnn_r50_fpn.py'
 model = dict(
-    backbone=dict(depth=18, base_channels=32, init_cfg=None),
+    # Trained from scratch (no init_cfg): every stage trains and BN keeps
+    # training statistics (mmdet's frozen_stages=1, norm_eval=True suit
+    # pretrained weights and left the random stem frozen).
+    backbone=dict(
+        depth=18,
+        base_channels=32,
+        frozen_stages=-1,
+        norm_eval=False,
+        init_cfg=None),
     neck=dict(in_channels=[32, 64, 128, 256], out_channels=64),
     rpn_head=dict(in_channels=64, feat_channels=64),
     roi_head=dict(

@@ -18,7 +18,7 @@ from . import boundary, formulas, seg_edges  # noqa: F401 (modules)
 from .boundary import (boundary_band, boundary_iou_areas,
                        contour_match_counts, match_counts)
 from .branch_metrics import (box_iou_on_unit_prior, classification_accuracy,
-                             heatmap_pck, mask_iou)
+                             heatmap_peak_progress, heatmap_pck, mask_iou)
 from .formulas import (class_acc, class_boundary_f1, class_edge_f1,
                        class_iou, frequency_weighted_iou, global_acc,
                        nanmean_or_zero)
@@ -37,7 +37,7 @@ __all__ = [
     'class_iou', 'class_acc', 'global_acc', 'frequency_weighted_iou',
     'class_boundary_f1', 'class_edge_f1', 'nanmean_or_zero',
     'classification_accuracy', 'box_iou_on_unit_prior', 'mask_iou',
-    'heatmap_pck'
+    'heatmap_pck', 'heatmap_peak_progress'
 ]
 
 try:

@@ -5,7 +5,8 @@ import pytest
 import torch
 
 from autoloss_zero.metrics import (box_iou_on_unit_prior,
-                                   classification_accuracy, heatmap_pck,
+                                   classification_accuracy,
+                                   heatmap_peak_progress, heatmap_pck,
                                    mask_iou)
 from autoloss_zero.metrics.branch_metrics import (aligned_box_iou,
                                                   decode_on_unit_prior)
@@ -187,6 +188,40 @@ def test_heatmap_pck_empty_and_errors():
     assert heatmap_pck(pred, pred.clone(), torch.ones(2, 3)) == 1.0
     with pytest.raises(ValueError, match=r'\(2, 4\)'):
         heatmap_pck(pred, pred, torch.ones(2, 4))
+
+
+def _progress_by_loops(pred, target, weights):
+    """heatmap_peak_progress keypoint by keypoint, in plain Python."""
+    distances, margins = [], []
+    for b in range(pred.shape[0]):
+        for k in range(pred.shape[1]):
+            if weights is not None and weights[b, k] <= 0:
+                continue
+            p, t = pred[b, k].tolist(), target[b, k].tolist()
+            cells = [(v, y, x) for y, row in enumerate(p)
+                     for x, v in enumerate(row)]
+            best = max(v for v, _, _ in cells)
+            py, px = next((y, x) for v, y, x in cells if v == best)
+            flat_t = [v for row in t for v in row]
+            ty, tx = divmod(flat_t.index(max(flat_t)), len(t[0]))
+            distances.append(math.hypot(py - ty, px - tx))
+            margins.append(p[ty][tx] - best)
+    return -sum(distances) / len(distances), sum(margins) / len(margins)
+
+
+@pytest.mark.parametrize('seed', range(4))
+def test_heatmap_peak_progress_matches_a_loop(seed):
+    g = torch.Generator().manual_seed(seed)
+    pred = torch.randn(2, 3, 6, 5, generator=g)
+    target = torch.rand(2, 3, 6, 5, generator=g)
+    weights = torch.tensor([[1., 0., 1.], [1., 1., 0.]])
+    for w in (weights, None):
+        assert heatmap_peak_progress(pred, target, w) == pytest.approx(
+            _progress_by_loops(pred, target, w), abs=1e-9)
+    # the target itself: no distance, no margin
+    assert heatmap_peak_progress(target, target) == (0.0, 0.0)
+    assert heatmap_peak_progress(pred, target, torch.zeros(2, 3)) == (0.0,
+                                                                      0.0)
 
 
 @pytest.mark.parametrize('means,stds', [

@@ -130,10 +130,38 @@ def test_stability_must_be_a_bool():
         Rejection(stability='no')
 
 
+def _heatmap_rejection(**fields):
+    g = torch.Generator().manual_seed(0)
+    module = SearchedHeatmapLoss('square(sub(yhat,y))')
+    target = torch.rand(2, 3, 8, 8, generator=g)
+    canvas = module.to_canvas(0.1 * torch.randn(2, 3, 8, 8, generator=g),
+                              target, torch.ones(2, 3))
+    return LossRejection({'heatmap': [(module, canvas)]},
+                         Rejection(samples=1, steps=30, eta=0.6, **fields))
+
+
+def test_heatmaps_first_look_reads_the_progress_measures():
+    """PCK is too coarse for the abandonment pre-tests: a heatmap tree is
+    abandoned after the first steps only when neither the argmax distance
+    nor the target peak's margin improved (minimising y * yhat lowers the
+    target's peak); L2 to the target improves both and runs on; exact=True
+    runs every step."""
+    from autoloss_zero.search.screening.batched import FIRST_LOOK
+    away = Tree.parse('mul(y,yhat)')
+    default = _heatmap_rejection().screen_branch('heatmap', away)
+    assert default.steps == FIRST_LOOK and not default.passed
+    assert 'no progress measure rose' in default.reason
+    exact = _heatmap_rejection(exact=True).screen_branch('heatmap', away)
+    assert exact.steps == 30 and 'metric gain' in exact.reason
+    l2 = Tree.parse('square(sub(yhat,y))')
+    assert _heatmap_rejection().screen_branch('heatmap', l2) == \
+        _heatmap_rejection(exact=True).screen_branch('heatmap', l2)
+
+
 def test_abandonment_only_where_the_probe_allows_it():
     """Minimising y * yhat lowers the target class: abandoned after the
     first steps, unless the branch's probe opts out (a coarse metric such
-    as PCK): then it runs every step."""
+    as PCK) and has no progress measures: then it runs every step."""
     from autoloss_zero.search.screening.batched import FIRST_LOOK
     from autoloss_zero.search.screening.probes import HeatmapProbe
     assert HeatmapProbe.may_abandon is False

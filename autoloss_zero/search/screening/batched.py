@@ -12,8 +12,11 @@ tree), and one host synchronisation for all finiteness tests of a step.
 A tree leaves the batch when it passes, fails a check or, with
 ``abandon``, when the metric has not risen at all after
 :data:`FIRST_LOOK` steps (:func:`no_first_gain`) or its best gain has
-stalled (:func:`stalled`).
+stalled (:func:`stalled`). Where the metric is too coarse for those
+(``Probe.may_abandon`` False: PCK), the first look reads the probe's finer
+progress measures instead (:func:`no_progress`) and nothing stalls.
 """
+import functools
 import math
 from typing import Callable, List, Optional, Sequence
 
@@ -46,6 +49,22 @@ def no_first_gain(gain: float, eta: float) -> bool:
     (True, False)
     """
     return eta > 0 and gain <= 0
+
+
+def no_progress(before: Sequence[float], after: Sequence[float]) -> bool:
+    """Whether none of a probe's progress measures (``Probe.progress``,
+    higher is closer to the target) rose from the captured logits
+    (``before``) to the logits after :data:`FIRST_LOOK` steps (``after``):
+    the first-gain pre-test of a probe whose metric is too coarse for it.
+    A non-finite measure is left to the protocol's checks.
+
+    >>> no_progress((-4.0, -1.0), (-4.0, -1.5)), no_progress((-4.0, -1.0),
+    ...                                                      (-4.0, -0.9))
+    (True, False)
+    """
+    if not all(map(math.isfinite, after)):
+        return False
+    return not any(a > b for a, b in zip(after, before))
 
 
 def stalled(bests: Sequence[float], eta: float) -> bool:
@@ -98,14 +117,22 @@ def optimise(branch: str, calls, trees: Sequence[Tree], settings, eta: float,
         start: the branch metric of the captured logits.
         score: ``score(logits) -> float``, the branch metric.
         abandon: apply the first-gain and the stall pre-tests, where
-            every call's probe allows them (``Probe.may_abandon``).
+            every call's probe allows them (``Probe.may_abandon``); else the
+            first-gain pre-test on the probes' progress measures, where
+            they have some (``Probe.progress``).
 
     Returns:
         list[Screening]: one per tree, in order; each exactly what the
         paper's loop gives the tree alone (up to the pre-test's
         abandonment).
     """
+    look = abandon and eta > 0
     abandon = abandon and all(p.may_abandon for p, _ in calls)
+    progress, start_progress = None, ()
+    if look and not abandon:
+        progress = functools.partial(_progress, calls)
+        start_progress = progress([c.logits for _, c in calls])
+        look = bool(start_progress)
     runs = [_Run(i, tree, calls) for i, tree in enumerate(trees)]
     results: List[Optional[Screening]] = [None] * len(runs)
     optimizer = adam([z for run in runs for z in run.logits], settings.lr)
@@ -162,8 +189,9 @@ def optimise(branch: str, calls, trees: Sequence[Tree], settings, eta: float,
                     gz.clone(memory_format=torch.contiguous_format)
         optimizer.step()
         last = step + 1 == settings.steps
-        if abandon and step + 1 == FIRST_LOOK and not last:
-            live = _first_look(live, score, start, eta, reject)
+        if look and step + 1 == FIRST_LOOK and not last:
+            live = _first_look(live, score, start, eta, reject, progress,
+                               start_progress)
             if not live:
                 break
         if (step + 1) % settings.check_every and not last:
@@ -195,20 +223,41 @@ def optimise(branch: str, calls, trees: Sequence[Tree], settings, eta: float,
     return results
 
 
-def _first_look(live, score, start, eta, reject):
-    """The runs the first-gain pre-test keeps (:func:`no_first_gain`); the
-    others are rejected."""
+def _first_look(live, score, start, eta, reject, progress=None,
+                start_progress=()):
+    """The runs the first-gain pre-test keeps: on the metric gain
+    (:func:`no_first_gain`), or with ``progress`` on the progress measures
+    (:func:`no_progress` from ``start_progress``); the others are
+    rejected."""
     kept = []
     for run in live:
-        gain = score(run.logits) - start
-        if no_first_gain(gain, eta):
-            run.gain = gain
-            reject(run, f'abandoned at step {FIRST_LOOK}: no metric gain '
-                   f'({gain:.3f}) after {FIRST_LOOK} steps (pre-test; '
-                   f'search.rejection.exact=True runs all steps)', FIRST_LOOK)
+        if progress is None:
+            gain = score(run.logits) - start
+            if not no_first_gain(gain, eta):
+                kept.append(run)
+                continue
+            what = f'no metric gain ({gain:.3f})'
         else:
-            kept.append(run)
+            measures = progress(run.logits)
+            if not no_progress(start_progress, measures):
+                kept.append(run)
+                continue
+            gain = score(run.logits) - start
+            what = ('no progress measure rose (' + ', '.join(
+                f'{a:.3g} from {b:.3g}'
+                for a, b in zip(measures, start_progress)) + ')')
+        run.gain = gain
+        reject(run, f'abandoned at step {FIRST_LOOK}: {what} after '
+               f'{FIRST_LOOK} steps (pre-test; search.rejection.exact=True '
+               f'runs all steps)', FIRST_LOOK)
     return kept
+
+
+def _progress(calls, logits) -> List[float]:
+    """The progress measures of every call's probe at ``logits``."""
+    with torch.no_grad():
+        return [v for (p, c), z in zip(calls, logits)
+                for v in p.progress(c, z)]
 
 
 def _check_gradients(live, per_run, step, reject):

@@ -20,7 +20,8 @@ from torch import Tensor, nn
 from ...losses import Canvas, SearchedLoss
 from ...losses.canvas import counted_rows
 from ...metrics import (box_iou_on_unit_prior, classification_accuracy,
-                        get_seg_metric, heatmap_pck, mask_iou)
+                        get_seg_metric, heatmap_peak_progress, heatmap_pck,
+                        mask_iou)
 from ...registry import PROBES
 
 
@@ -34,7 +35,8 @@ class Probe:
 
     #: whether the metric is fine enough for the abandonment pre-tests (no
     #: gain after 5 steps, a stalled gain): measured per branch by
-    #: ``benchmarks/screening_agreement.py``.
+    #: ``benchmarks/screening_agreement.py``. Where it is not, the first-gain
+    #: pre-test reads :meth:`progress` instead, if the probe has one.
     may_abandon: bool = True
 
     def __init__(self, module: SearchedLoss, head: Optional[nn.Module] = None):
@@ -61,6 +63,14 @@ class Probe:
               metric: Optional[str] = None) -> float:
         """Rejection metric in [0, 1] of ``logits`` against the canvas."""
         raise NotImplementedError
+
+    def progress(self, canvas: Canvas, logits: Tensor) -> Tuple[float, ...]:
+        """Measures finer than the metric of how close ``logits`` are to
+        the target, each higher when closer, for the first-gain pre-test of
+        a probe whose metric is too coarse for it (``may_abandon`` False):
+        a tree none of whose measures rose is abandoned. Empty (the
+        default): no such pre-test."""
+        return ()
 
     def activation(self, logits: Tensor) -> str:
         """The activation producing ``yhat`` from ``logits``."""
@@ -184,13 +194,23 @@ class MaskProbe(Probe):
 class HeatmapProbe(Probe):
     """PCK: argmax within 2 px of the target's argmax."""
 
-    # An argmax per keypoint often moves only after 10-40 steps: the
-    # first-gain pre-test rejected 4 of 11 accepted random trees here, the
-    # stall pre-test 1 of 11. Heatmap trees run the paper's loop.
+    # PCK often moves only after 10-40 steps: on its gain, the first-gain
+    # pre-test rejected 4 of 11 accepted random trees here, the stall
+    # pre-test 1 of 11. So no stall test, and the first look reads the
+    # argmax distance and the target peak's margin (progress).
     may_abandon = False
 
     def score(self, canvas, logits, metric=None):
+        return heatmap_pck(logits, canvas.targets['y'],
+                           self._keypoint_weights(canvas))
+
+    def progress(self, canvas, logits):
+        return heatmap_peak_progress(logits, canvas.targets['y'],
+                                     self._keypoint_weights(canvas))
+
+    @staticmethod
+    def _keypoint_weights(canvas):
         weights = canvas.meta['keypoint_weights']
         if weights is not None and weights.dim() == 4:  # pixel weights
             weights = (weights > 0).flatten(2).any(dim=2).float()
-        return heatmap_pck(logits, canvas.targets['y'], weights)
+        return weights

@@ -7,6 +7,9 @@ search = dict(
     evolution=dict(population=8),
     # Screening is compute-bound: one process per core (1 thread each).
     rejection=dict(workers=2),
-    # 120 steps of 16 crops (~18 s on one thread): README, "The demo proxies"
+    # 120 steps of 16 crops (~21 s on one thread): README, "The demo proxies"
     proxy=dict(max_iters=120),
-    budget=dict(evaluations=20))
+    # 16 trainings, then the top 2 and the baseline on 3 seeds (8 more):
+    # ~10 minutes on 2 cores
+    budget=dict(evaluations=16),
+    verdict=dict(top_k=2))

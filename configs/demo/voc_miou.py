@@ -9,7 +9,7 @@ search = dict(
     rejection=dict(workers=2),
     # 120 steps of 16 crops (~21 s on one thread): README, "The demo proxies"
     proxy=dict(max_iters=120),
-    # 16 trainings, then the top 2 and the baseline on 3 seeds (8 more):
+    # 16 trainings, then the top 2 and the baseline on 3 seeds (9 more):
     # ~10 minutes on 2 cores
     budget=dict(evaluations=16),
     verdict=dict(top_k=2))

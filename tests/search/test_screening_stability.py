@@ -174,3 +174,23 @@ def test_abandonment_only_where_the_probe_allows_it():
     assert not later.passed and later.steps == 30
     gain = later.gains['cls']
     assert later.reason == f'cls: metric gain {gain:.3f} < eta 0.3'
+
+
+def test_box_branches_optimise_target_free_trees():
+    """Pulling box deltas to 0 without the target moves the boxes to their
+    priors, which can pass a box branch: no no-target-leaf pre-test there.
+    A classification branch keeps it."""
+    (box_probe, box_canvas), = _box_calls()
+    box = LossRejection({'reg': [(box_probe.module, box_canvas)]},
+                        Rejection(samples=1, steps=30, eta=0.01))
+    assert not box.leaves['reg'].require_target
+    to_prior = Tree.parse('abs(tanh(yhat))')
+    assert box.prefiltered('reg', to_prior) is None
+    assert box.screen_branch('reg', to_prior) == replace(
+        LossRejection({'reg': [(box_probe.module, box_canvas)]},
+                      Rejection(samples=1, steps=30, eta=0.01, exact=True)
+                      ).screen_branch('reg', to_prior))
+    cls = _rejection()
+    assert cls.leaves['cls'].require_target
+    reason = cls.prefiltered('cls', Tree.parse('neg(yhat)')).reason
+    assert 'no target leaf' in reason

@@ -11,7 +11,9 @@
   moves the metric by chance, so this one is measured (its false-reject rate
   is printed by ``benchmarks/screening_agreement.py``). Branches whose
   prediction leaves are computed from the target (IoU mode, with no target
-  leaf at all) skip it.
+  leaf at all) skip it, and so do those whose probe says a target-free
+  optimum can pass (``Probe.target_leaf_required``: box deltas pulled to 0
+  are the prior boxes, matched to the targets with a high IoU).
 
     >>> from autoloss_zero.graph import Tree
     >>> leaves = BranchLeaves(prediction=frozenset({'yhat'}),
@@ -37,9 +39,12 @@ class BranchLeaves:
     Attributes:
         prediction: leaves computed from the logits.
         target: constant leaves holding the target (the canvas targets).
+        require_target: whether a tree without a target leaf is rejected
+            (the no-target-leaf pre-test).
     """
     prediction: FrozenSet[str]
     target: FrozenSet[str]
+    require_target: bool = True
 
 
 def branch_leaves(calls: Sequence[Tuple[nn.Module, Canvas]]) -> BranchLeaves:
@@ -52,7 +57,8 @@ def branch_leaves(calls: Sequence[Tuple[nn.Module, Canvas]]) -> BranchLeaves:
         prediction.update(k for k in leaves if k.isidentifier())
         target.update(k for k in canvas.targets if k.isidentifier())
     return BranchLeaves(frozenset(prediction),
-                        frozenset(target - prediction))
+                        frozenset(target - prediction),
+                        all(p.target_leaf_required for p, _ in calls))
 
 
 def static_reason(tree: Tree, leaves: BranchLeaves,
@@ -69,7 +75,8 @@ def static_reason(tree: Tree, leaves: BranchLeaves,
         names = ', '.join(sorted(leaves.prediction))
         return (f'zero gradient (the tree has no prediction leaf {names}: '
                 f'static pre-filter)')
-    if not exact and leaves.target and not used & leaves.target:
+    if not exact and leaves.require_target and leaves.target and \
+            not used & leaves.target:
         names = ', '.join(sorted(leaves.target))
         return (f'no target leaf {names} (pre-test; '
                 f'search.rejection.exact=True skips it)')

@@ -34,12 +34,14 @@ DEFAULTS = {
 # Trees that ignore the target (``y``: no gradient; ``yhat``, ``square``:
 # predict background everywhere, pull the deltas to zero) or push the
 # prediction away from it, per branch.
+# (abs(yhat) and square(yhat) are no box-branch degenerates: they pull the
+# deltas to 0, the prior boxes, which the protocol may accept.)
 DEGENERATE = {
     'rpn_cls': ['y', 'neg(yhat)', 'neg(square(yhat))', 'yhat',
                 'square(yhat)'],
-    'rpn_reg': ['y', 'neg(yhat)', 'yhat', 'abs(yhat)', 'square(yhat)'],
+    'rpn_reg': ['y', 'neg(yhat)', 'yhat'],
     'rcnn_cls': ['y', 'neg(yhat)', 'yhat', 'square(yhat)'],
-    'rcnn_reg': ['y', 'neg(yhat)', 'yhat', 'abs(yhat)', 'square(yhat)'],
+    'rcnn_reg': ['y', 'neg(yhat)', 'yhat'],
     'mask': ['y', 'neg(yhat)', 'yhat'],
     'heatmap': ['y', 'neg(yhat)', 'abs(yhat)'],
 }

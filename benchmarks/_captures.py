@@ -19,15 +19,20 @@ SETTINGS = {
 
 
 def coco_config(name):
-    """A COCO demo search config whose training data (all a capture reads)
-    is the generated set; the val/test sets keep their paths."""
+    """A COCO demo search config on the generated set (absolute paths: the
+    benchmarks run from any directory)."""
     import autoloss_zero  # noqa: F401
     from autoloss_zero.datasets import DEMO_DEFAULTS, generate_demo_data
     from mmengine.config import Config
     root = osp.join(REPO, DEMO_DEFAULTS['coco']['root'])
     generate_demo_data('coco', root)
     cfg = Config.fromfile(osp.join(REPO, name))
-    cfg.train_dataloader.dataset.data_root = root + '/'
+    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        cfg[key].dataset.data_root = root + '/'
+    for key in ('val_evaluator', 'test_evaluator'):
+        evaluator = cfg.get(key)
+        if isinstance(evaluator, dict) and 'ann_file' in evaluator:
+            evaluator.ann_file = osp.join(REPO, evaluator.ann_file)
     return cfg
 
 

@@ -272,10 +272,10 @@ def heatmap_pck(pred: Tensor, target: Tensor,
     Returns:
         float: correct / visible keypoints; 0.0 with no visible keypoint.
     """
-    visible, offsets = _peak_offsets(pred, target, keypoint_weights)
-    if offsets is None:
+    visible, peaks = _peaks(pred, target, keypoint_weights)
+    if peaks is None:
         return 0.0
-    dy, dx = offsets
+    dy, dx = _offsets(*peaks, pred.shape[-1])
     correct = (dx * dx + dy * dy) <= float(threshold)**2
     return float((correct & visible).sum().double() / visible.sum())
 
@@ -301,23 +301,29 @@ def heatmap_peak_progress(pred: Tensor, target: Tensor,
     >>> heatmap_peak_progress(p, t)
     (-2.0, -2.0)
     """
-    visible, offsets = _peak_offsets(pred, target, keypoint_weights)
-    if offsets is None:
+    visible, peaks = _peaks(pred, target, keypoint_weights)
+    if peaks is None:
         return 0.0, 0.0
-    dy, dx = offsets
+    pred_index, target_index = peaks
+    dy, dx = _offsets(pred_index, target_index, pred.shape[-1])
     count = visible.sum().double()
     distance = (dx * dx + dy * dy).sqrt()[visible].sum() / count
     scores = pred.detach().flatten(2).double()
-    at_target = scores.gather(
-        2, target.detach().flatten(2).argmax(dim=2, keepdim=True))[..., 0]
+    at_target = scores.gather(2, target_index[..., None])[..., 0]
     margin = (at_target - scores.max(dim=2).values)[visible].sum() / count
     return -float(distance), float(margin)
 
 
-def _peak_offsets(pred, target, keypoint_weights):
-    """(visible (B, K) bool, (dy, dx) (B, K) float64 offsets of the
-    predicted argmax from the target's, or None with no visible keypoint)
-    of :func:`heatmap_pck`'s arguments, checked."""
+def _offsets(pred_index, target_index, width):
+    """(dy, dx) (B, K) float64 offsets of flat heatmap indices."""
+    return ((pred_index // width - target_index // width).double(),
+            (pred_index % width - target_index % width).double())
+
+
+def _peaks(pred, target, keypoint_weights):
+    """(visible (B, K) bool, (predicted, target) (B, K) flat argmax
+    indices, or None with no visible keypoint) of :func:`heatmap_pck`'s
+    arguments, checked."""
     if pred.dim() != 4 or pred.shape != target.shape:
         raise ValueError(f'pred of shape {tuple(pred.shape)} and target of '
                          f'shape {tuple(target.shape)} must both be '
@@ -336,8 +342,5 @@ def _peak_offsets(pred, target, keypoint_weights):
     if pred.numel() == 0 or not bool(visible.any()):
         return visible, None
     scores = pred.detach().flatten(2).nan_to_num(float('-inf'))
-    pred_index = scores.argmax(dim=2)
-    target_index = target.detach().flatten(2).argmax(dim=2)
-    dy = (pred_index // width - target_index // width).double()
-    dx = (pred_index % width - target_index % width).double()
-    return visible, (dy, dx)
+    return visible, (scores.argmax(dim=2),
+                     target.detach().flatten(2).argmax(dim=2))

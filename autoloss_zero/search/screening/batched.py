@@ -16,7 +16,6 @@ stalled (:func:`stalled`). Where the metric is too coarse for those
 (``Probe.may_abandon`` False: PCK), the first look reads the probe's finer
 progress measures instead (:func:`no_progress`) and nothing stalls.
 """
-import functools
 import math
 from typing import Callable, List, Optional, Sequence
 
@@ -103,8 +102,9 @@ class _Run:
 
 
 def optimise(branch: str, calls, trees: Sequence[Tree], settings, eta: float,
-             start: float, score: Callable, abandon: bool
-             ) -> List[Screening]:
+             start: float, score: Callable, abandon: bool,
+             start_progress: Sequence[float] = (),
+             progress: Optional[Callable] = None) -> List[Screening]:
     """Screen ``trees`` of one branch by optimising their logits together.
 
     Args:
@@ -120,19 +120,19 @@ def optimise(branch: str, calls, trees: Sequence[Tree], settings, eta: float,
             every call's probe allows them (``Probe.may_abandon``); else the
             first-gain pre-test on the probes' progress measures, where
             they have some (``Probe.progress``).
+        start_progress: the progress measures of the captured logits
+            (empty: none).
+        progress: ``progress(logits) -> measures``, as ``start_progress``.
 
     Returns:
         list[Screening]: one per tree, in order; each exactly what the
         paper's loop gives the tree alone (up to the pre-test's
         abandonment).
     """
-    look = abandon and eta > 0
-    abandon = abandon and all(p.may_abandon for p, _ in calls)
-    progress, start_progress = None, ()
-    if look and not abandon:
-        progress = functools.partial(_progress, calls)
-        start_progress = progress([c.logits for _, c in calls])
-        look = bool(start_progress)
+    stall = abandon and all(p.may_abandon for p, _ in calls)
+    look = abandon and eta > 0 and (stall or bool(start_progress))
+    if stall:
+        progress = None  # the metric is fine enough for the first look
     runs = [_Run(i, tree, calls) for i, tree in enumerate(trees)]
     results: List[Optional[Screening]] = [None] * len(runs)
     optimizer = adam([z for run in runs for z in run.logits], settings.lr)
@@ -205,7 +205,7 @@ def optimise(branch: str, calls, trees: Sequence[Tree], settings, eta: float,
                                       steps=step + 1))
                 continue
             run.bests.append(max(run.bests[-1], run.gain))
-            if abandon and not last and stalled(run.bests, eta):
+            if stall and not last and stalled(run.bests, eta):
                 reject(run, f'abandoned at step {step + 1}: metric gain '
                        f'{run.gain:.3f} < eta {eta}, its best stalled for '
                        f'{PATIENCE * settings.check_every} steps (pre-test; '
@@ -251,13 +251,6 @@ def _first_look(live, score, start, eta, reject, progress=None,
                f'{FIRST_LOOK} steps (pre-test; search.rejection.exact=True '
                f'runs all steps)', FIRST_LOOK)
     return kept
-
-
-def _progress(calls, logits) -> List[float]:
-    """The progress measures of every call's probe at ``logits``."""
-    with torch.no_grad():
-        return [v for (p, c), z in zip(calls, logits)
-                for v in p.progress(c, z)]
 
 
 def _check_gradients(live, per_run, step, reject):

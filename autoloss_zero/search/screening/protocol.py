@@ -110,6 +110,11 @@ class LossRejection:
             b: self.score(b, [c.logits for _, c in calls])
             for b, calls in self.captured.items()
         }
+        #: the progress measures of the captured logits (Probe.progress).
+        self.initial_progress = {
+            b: self.progress(b, [c.logits for _, c in calls])
+            for b, calls in self.captured.items()
+        }
         #: the prediction and target leaves of each branch (pre-filters).
         self.leaves = {b: branch_leaves(calls)
                        for b, calls in self.captured.items()}
@@ -135,6 +140,14 @@ class LossRejection:
                       for (p, c), z in zip(calls, logits)]
         total = sum(weights)
         return sum(w * s for w, s in zip(weights, scores)) / total
+
+    def progress(self, branch: str, logits: Sequence[torch.Tensor]
+                 ) -> Tuple[float, ...]:
+        """The progress measures of every call's probe at ``logits`` (the
+        first look of probes whose metric is too coarse for it)."""
+        with torch.no_grad():
+            return tuple(v for (p, c), z in zip(self.captured[branch], logits)
+                         for v in p.progress(c, z))
 
     def screen(self, individual: Individual) -> Screening:
         """Screen every branch; the first failing one rejects the whole."""
@@ -174,7 +187,9 @@ class LossRejection:
                     [items[i][1] for i in chunk], self.settings,
                     self.etas[branch], self.initial_scores[branch],
                     lambda logits, b=branch: self.score(b, logits),
-                    abandon=not exact)
+                    abandon=not exact,
+                    start_progress=self.initial_progress[branch],
+                    progress=lambda logits, b=branch: self.progress(b, logits))
                 for i, screening in zip(chunk, screenings):
                     results[i] = self._stable(branch, items[i][1], screening)
         return results
